@@ -64,6 +64,9 @@ def test_check_is_or_of_parts():
         ((C.less_than(0.0), C.interval(-1.0, 2.0)), C.less_than_eq(2.0)),
         ((C.less_than(0.0), C.open_interval(-1.0, 2.0)), C.less_than(2.0)),
         ((C.unit_interval, C.unit_interval), C.unit_interval),
+        # NumPyro's eq does not tell these apart; the union does.
+        ((C.positive, C.nonnegative), C.nonnegative),
+        ((C.greater_than(0.0), C.greater_than_eq(0.0)), C.greater_than_eq(0.0)),
         (
             (C.integer_interval(0, 3), C.integer_interval(4, 6)),
             C.integer_interval(0, 6),

@@ -68,6 +68,11 @@ class _Union(Constraint[NumLike]):
         return self.parts[0].event_dim
 
     def __call__(self, x: NumLike) -> ArrayLike:
+        if not isinstance(x, jax.Array) and any(
+            isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(self.parts)
+        ):
+            # NumPyro's interval checks take the NumPy path for a NumPy value.
+            x = jnp.asarray(x)
         result = self.parts[0](x)
         for part in self.parts[1:]:
             result = result | part(x)
@@ -93,6 +98,12 @@ class _Union(Constraint[NumLike]):
         for a, b in zip(self.parts, other.parts):
             result = result & a.eq(b, static=False)
         return result
+
+
+def _same_constraint(a: Constraint, b: Constraint) -> bool:
+    # Statically the same set. ``eq`` alone does not tell open from closed ends
+    # (``positive.eq(greater_than_eq(0.0))`` holds), so the types must match too.
+    return a is b or (type(a) is type(b) and bool(a.eq(b, static=True)))
 
 
 def _is_concrete(value: ArrayLike) -> bool:
@@ -330,7 +341,7 @@ def union(*parts: Constraint) -> Constraint:
 
     unique: list = []
     for part in flat:
-        if not any(part.eq(other, static=True) for other in unique):
+        if not any(_same_constraint(part, other) for other in unique):
             unique.append(part)
 
     spans, opaque = [], []

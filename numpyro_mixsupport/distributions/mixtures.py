@@ -1,0 +1,425 @@
+# Copyright Contributors to the numpyro-mixsupport project.
+# SPDX-License-Identifier: Apache-2.0
+"""Mixtures whose components have different supports.
+
+Patch module for ``numpyro/distributions/mixtures.py``.
+"""
+
+from typing import Optional, Union
+import warnings
+
+import jax
+from jax import Array, lax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from numpyro.distributions.constraints import Constraint
+from numpyro.distributions.discrete import CategoricalLogits, CategoricalProbs
+from numpyro.distributions.distribution import Distribution
+from numpyro.distributions.mixtures import (
+    MixtureSameFamily,
+    _check_mixing_distribution,
+    _MixtureBase,
+)
+from numpyro.util import find_stack_level
+import numpyro_mixsupport.distributions.constraints as constraints
+
+__all__ = ["Mixture", "MixtureGeneral", "MixtureSameFamily"]
+
+
+def Mixture(
+    mixing_distribution: Union[CategoricalProbs, CategoricalLogits],
+    component_distributions: Union[list[Distribution], Distribution],
+    *,
+    validate_args: Optional[bool] = None,
+):
+    """
+    A finite mixture, marginalized over the component index.
+
+    A list of components gives a :class:`MixtureGeneral` (components may be of
+    different families and have different supports); a single distribution whose
+    rightmost batch dimension indexes the components gives a
+    :class:`~numpyro.distributions.MixtureSameFamily`.
+
+    :param mixing_distribution: a :class:`~numpyro.distributions.Categorical`
+        over the ``mixture_size`` components.
+    :param component_distributions: a list of ``mixture_size`` distributions, or
+        one distribution with rightmost batch dimension ``mixture_size``.
+    :param validate_args: whether to validate the arguments.
+    :return: the mixture distribution.
+
+    **Example**
+
+    .. doctest::
+
+       >>> import jax.numpy as jnp
+       >>> import numpyro.distributions as dist
+       >>> mixing = dist.Categorical(probs=jnp.array([0.3, 0.7]))
+       >>> mixture = dist.Mixture(mixing, [dist.Normal(0.0, 1.0), dist.HalfNormal(1.0)])
+       >>> type(mixture).__name__
+       'MixtureGeneral'
+       >>> mixture.support
+       Real()
+    """
+    if isinstance(component_distributions, Distribution):
+        return MixtureSameFamily(
+            mixing_distribution, component_distributions, validate_args=validate_args
+        )
+    return MixtureGeneral(
+        mixing_distribution, component_distributions, validate_args=validate_args
+    )
+
+
+class MixtureGeneral(_MixtureBase):
+    r"""
+    A finite mixture of components of any families, whose supports may differ.
+
+    The support is the :func:`~numpyro.distributions.constraints.union` of the
+    components' supports, unless ``support`` is given. Each component's log
+    density is :math:`-\infty` outside its own support and is evaluated there at
+    a point of its support instead, so no NaN reaches the value or any gradient,
+    whatever the components' ``validate_args``. Components whose support equals
+    the mixture's are evaluated as they are, so a mixture of components with one
+    support costs what it did.
+
+    A latent site with this distribution is reparameterized by
+    :func:`~numpyro.distributions.transforms.biject_to` of the union, a bijection
+    from the real line even where the union is disconnected.
+
+    :param mixing_distribution: a :class:`~numpyro.distributions.Categorical`
+        over the ``mixture_size`` components.
+    :param component_distributions: a list of ``mixture_size`` distributions with
+        one event shape, all discrete or all continuous.
+    :param support: the support of the mixture; inferred when not given. A
+        ``support`` that provably leaves out part of a component's support is
+        used as given, with a warning: that component's mass there is lost.
+    :param validate_args: whether to validate the arguments.
+    :raises ValueError: if ``component_distributions`` is not a list of
+        distributions of the mixture size, or if its components differ in event
+        shape or mix discrete with continuous supports.
+    :raises TypeError: if ``support`` is not a
+        :class:`~numpyro.distributions.constraints.Constraint`.
+
+    **Example**
+
+    .. doctest::
+
+       >>> import jax
+       >>> import jax.numpy as jnp
+       >>> import numpyro.distributions as dist
+       >>> mixture = dist.MixtureGeneral(
+       ...     dist.Categorical(probs=jnp.array([0.3, 0.7])),
+       ...     [dist.Uniform(0.0, 1.0), dist.Uniform(2.0, 3.0)],
+       ... )
+       >>> mixture.support
+       Union(Interval(lower_bound=0.0, upper_bound=1.0), Interval(lower_bound=2.0, upper_bound=3.0))
+       >>> jnp.exp(mixture.log_prob(jnp.array([0.5, 1.5, 2.5])))
+       Array([0.3, 0. , 0.7], dtype=float32)
+       >>> mixture.sample(jax.random.key(0), (3,)).shape
+       (3,)
+    """
+
+    pytree_data_fields = (
+        "_mixing_distribution",
+        "_component_distributions",
+        "_support",
+    )
+    pytree_aux_fields = ("_mixture_size",)
+
+    def __init__(
+        self,
+        mixing_distribution: Union[CategoricalProbs, CategoricalLogits],
+        component_distributions: list[Distribution],
+        *,
+        support: Optional[Constraint] = None,
+        validate_args: Optional[bool] = None,
+    ):
+        _check_mixing_distribution(mixing_distribution)
+        self._mixture_size = jnp.shape(mixing_distribution.probs)[-1]
+        try:
+            component_distributions = list(component_distributions)
+        except TypeError:
+            raise ValueError(
+                "The 'component_distributions' argument must be a list of "
+                f"Distribution objects, got {type(component_distributions).__name__}"
+            )
+        for i, d in enumerate(component_distributions):
+            if not isinstance(d, Distribution):
+                raise ValueError(
+                    "All elements of 'component_distributions' must be instances of "
+                    "numpyro.distributions.Distribution subclasses; component "
+                    f"{i} is of type {type(d).__name__}"
+                )
+        if len(component_distributions) != self.mixture_size:
+            raise ValueError(
+                "The number of elements in 'component_distributions' must match "
+                f"the mixture size; expected {self._mixture_size}, got "
+                f"{len(component_distributions)}"
+            )
+        event_shape = component_distributions[0].event_shape
+        if any(d.event_shape != event_shape for d in component_distributions):
+            raise ValueError(
+                "All component distributions must have the same event shape, got "
+                + _describe(component_distributions, lambda d: d.event_shape)
+            )
+        if support is not None and not isinstance(support, Constraint):
+            raise TypeError(
+                "support must be a numpyro.distributions.constraints.Constraint, "
+                f"got {support!r} of type {type(support).__name__}"
+            )
+        supports = [_component_support(d) for d in component_distributions]
+        if support is None:
+            if any(constraints.is_dependent(s) for s in supports):
+                raise ValueError(
+                    "The support of the mixture cannot be inferred from components "
+                    "with a dependent support; pass support=. Components: "
+                    + _describe(component_distributions, lambda d: d.support)
+                )
+            if len({s.is_discrete for s in supports}) > 1:
+                raise ValueError(
+                    "Components must be all discrete or all continuous, got "
+                    + _describe(component_distributions, lambda d: d.is_discrete)
+                )
+        else:
+            for i, (d, s) in enumerate(zip(component_distributions, supports)):
+                if _provably_not_inside(s, support):
+                    warnings.warn(
+                        f"The support of component {i} ({type(d).__name__}, {s}) is "
+                        f"not inside support={support}: its mass outside is lost.",
+                        UserWarning,
+                        stacklevel=find_stack_level(),
+                    )
+        self._support = support
+        self._mixing_distribution = mixing_distribution
+        self._component_distributions = component_distributions
+        batch_shape = lax.broadcast_shapes(
+            mixing_distribution.batch_shape,
+            *(d.batch_shape for d in component_distributions),
+        )
+        super().__init__(
+            batch_shape=batch_shape,
+            event_shape=event_shape,
+            validate_args=validate_args,
+        )
+
+    @property
+    def component_distributions(self) -> list[Distribution]:
+        """The list of the ``mixture_size`` component distributions."""
+        return self._component_distributions
+
+    @constraints.dependent_property
+    def support(self) -> Constraint:
+        if self._support is not None:
+            return self._support
+        return constraints.union(
+            *(_component_support(d) for d in self.component_distributions)
+        )
+
+    @property
+    def is_discrete(self) -> bool:
+        return self.component_distributions[0].is_discrete
+
+    @property
+    def has_enumerate_support(self) -> bool:
+        return self.is_discrete and _finite_integer_ranges(self.support) is not None
+
+    def enumerate_support(self, expand: bool = True) -> Array:
+        """
+        The integers in the union of the components' supports, in increasing
+        order, with shape ``(n,) + batch_shape`` (or ``(n,) + (1,) * len(batch_shape)``
+        when ``expand`` is False).
+
+        :raises NotImplementedError: unless every component is discrete with a
+            finite support whose bounds are concrete.
+        """
+        ranges = _finite_integer_ranges(self.support) if self.is_discrete else None
+        if ranges is None:
+            raise NotImplementedError(
+                "enumerate_support needs discrete components with finite supports "
+                f"and concrete bounds, got support {self.support}"
+            )
+        values = jnp.unique(
+            jnp.concatenate(
+                [
+                    jnp.arange(int(lo), int(hi) + 1)
+                    for low, high in ranges
+                    for lo, hi in zip(jnp.ravel(low), jnp.ravel(high))
+                ]
+            )
+        )
+        values = jnp.reshape(values, (-1,) + (1,) * len(self.batch_shape))
+        if expand:
+            values = jnp.broadcast_to(values, values.shape[:1] + self.batch_shape)
+        return values
+
+    @property
+    def component_mean(self) -> Array:
+        return jnp.stack(
+            [d.mean for d in self.component_distributions], axis=self.mixture_dim
+        )
+
+    @property
+    def component_variance(self) -> Array:
+        return jnp.stack(
+            [d.variance for d in self.component_distributions], axis=self.mixture_dim
+        )
+
+    def component_sample(
+        self, key: jax.Array, sample_shape: tuple[int, ...] = ()
+    ) -> Array:
+        keys = jax.random.split(key, self.mixture_size)
+        samples = [
+            d.expand(sample_shape + self.batch_shape).sample(k)
+            for k, d in zip(keys, self.component_distributions)
+        ]
+        return jnp.stack(samples, axis=self.mixture_dim)
+
+    def _in_own_support(self, value: ArrayLike):
+        # Per component: its support, whether the value is in it, and the value
+        # with a point of that support where it is not. Components whose support
+        # is the mixture's share one check; none is made where that is ``real``.
+        mixture_support = self.support
+        shared = None
+        for d in self.component_distributions:
+            support = _component_support(d)
+            if constraints._same_constraint(support, mixture_support):
+                if mixture_support is constraints.real:
+                    yield d, None
+                    continue
+                if shared is None:
+                    shared = _safe_value(
+                        mixture_support, value, self.batch_shape, self.event_shape
+                    )
+                yield d, (support,) + shared
+                continue
+            yield (
+                d,
+                (support,) + _safe_value(support, value, d.batch_shape, d.event_shape),
+            )
+
+    def component_log_probs(self, value: ArrayLike) -> Array:
+        log_probs = []
+        for d, checked in self._in_own_support(value):
+            if checked is None:
+                log_probs.append(d.log_prob(value))
+            else:
+                _, inside, safe = checked
+                log_probs.append(jnp.where(inside, d.log_prob(safe), -jnp.inf))
+        log_probs = jnp.stack(jnp.broadcast_arrays(*log_probs), axis=-1)
+        return jax.nn.log_softmax(self.mixing_distribution.logits) + log_probs
+
+    def component_cdf(self, samples: ArrayLike) -> Array:
+        cdfs = []
+        for d, checked in self._in_own_support(samples):
+            if checked is None:
+                cdfs.append(d.cdf(samples))
+                continue
+            support, inside, safe = checked
+            span = constraints._interval_span(support)
+            cdf = d.cdf(safe)
+            if span is not None:
+                # 0 below the component's support, 1 above it.
+                lower = -jnp.inf if span[0] is None else span[0]
+                cdf = jnp.where(
+                    inside, cdf, jnp.greater(samples, lower).astype(cdf.dtype)
+                )
+            cdfs.append(cdf)
+        return jnp.stack(jnp.broadcast_arrays(*cdfs), axis=self.mixture_dim)
+
+
+def _safe_value(support: Constraint, value: ArrayLike, batch_shape, event_shape):
+    shape = lax.broadcast_shapes(jnp.shape(value), batch_shape + event_shape)
+    value = jnp.broadcast_to(value, shape)
+    inside = support(value)
+    inside_b = jnp.reshape(inside, jnp.shape(inside) + (1,) * len(event_shape))
+    return inside, jnp.where(inside_b, value, support.feasible_like(value))
+
+
+def _describe(components: list, attribute) -> str:
+    return ", ".join(
+        f"component {i} ({type(d).__name__}): {attribute(d)}"
+        for i, d in enumerate(components)
+    )
+
+
+def _component_support(d: Distribution) -> Constraint:
+    """
+    The support of a component. A transformed distribution whose transforms keep
+    their default domain reports ``real``; where the transforms are monotone maps
+    of scalars with a sign known statically, the base support is pushed through
+    them instead.
+    """
+    support = d.support
+    base = getattr(d, "base_dist", None)
+    transforms = getattr(d, "transforms", None)
+    if base is None or transforms is None or support is not constraints.real:
+        return support
+    base_support = _component_support(base)
+    span = constraints._interval_span(base_support)
+    if span is None or base_support.is_discrete or base.event_dim != 0:
+        return support
+    lower, upper, lower_closed, upper_closed = span
+    lower = -jnp.inf if lower is None else lower
+    upper = jnp.inf if upper is None else upper
+    for t in transforms:
+        try:
+            sign = t.sign
+            scalar = t.domain.event_dim == 0 and t.codomain.event_dim == 0
+        except NotImplementedError:
+            return support
+        if not scalar or isinstance(sign, jax.core.Tracer):
+            return support
+        if bool(jnp.all(jnp.asarray(sign) > 0)):
+            lower, upper = t(lower), t(upper)
+        elif bool(jnp.all(jnp.asarray(sign) < 0)):
+            lower, upper = t(upper), t(lower)
+            lower_closed, upper_closed = upper_closed, lower_closed
+        else:
+            return support
+    pushed = constraints._constraint_from_span(
+        (_finite_or_none(lower), _finite_or_none(upper), lower_closed, upper_closed),
+        False,
+    )
+    return support if pushed is None else pushed
+
+
+def _finite_or_none(value: ArrayLike) -> Optional[ArrayLike]:
+    if isinstance(value, jax.core.Tracer) or not bool(jnp.all(jnp.isinf(value))):
+        return value
+    return None
+
+
+def _provably_not_inside(part: Constraint, support: Constraint) -> bool:
+    """Whether some interval of ``part`` provably sticks out of ``support`` by more
+    than a point; False wherever that cannot be decided statically."""
+    parts = part.parts if isinstance(part, constraints._Union) else (part,)
+    pieces = support.parts if isinstance(support, constraints._Union) else (support,)
+    spans = [constraints._interval_span(p) for p in pieces]
+    if part.is_discrete != support.is_discrete or any(
+        s is None or not constraints._span_is_concrete(s) for s in spans
+    ):
+        return False
+    covers = [(_end(s[0], -jnp.inf), _end(s[1], jnp.inf)) for s in spans]
+    for p in parts:
+        span = constraints._interval_span(p)
+        if span is None or not constraints._span_is_concrete(span):
+            continue
+        lo, hi = _end(span[0], -jnp.inf), _end(span[1], jnp.inf)
+        if not any(bool(jnp.all((a <= lo) & (hi <= b))) for a, b in covers):
+            return True
+    return False
+
+
+def _end(value: Optional[ArrayLike], infinity: float) -> Array:
+    return jnp.asarray(infinity if value is None else value)
+
+
+def _finite_integer_ranges(support: Constraint) -> Optional[list]:
+    parts = support.parts if isinstance(support, constraints._Union) else (support,)
+    ranges = []
+    for p in parts:
+        span = constraints._interval_span(p)
+        if span is None or None in span[:2] or not constraints._span_is_concrete(span):
+            return None
+        ranges.append((span[0], span[1]))
+    return ranges

@@ -1,0 +1,303 @@
+# Copyright Contributors to the numpyro-mixsupport project.
+# SPDX-License-Identifier: Apache-2.0
+
+import pickle
+import warnings
+
+import numpy as np
+from numpy.testing import assert_allclose
+import pytest
+from scipy import stats
+
+import jax
+import jax.numpy as jnp
+
+import numpyro.distributions as numpyro_dist
+import numpyro_mixsupport.distributions as dist
+from numpyro_mixsupport.distributions import constraints as C
+
+
+def _cat(*probs):
+    return dist.Categorical(probs=jnp.array(probs))
+
+
+def test_normal_and_half_normal_need_no_support():
+    m = dist.MixtureGeneral(_cat(0.5, 0.5), [dist.Normal(), dist.HalfNormal()])
+    assert m.support is C.real
+    x = jnp.array([-1.0, 0.5])
+    expected = np.log(0.5 * stats.norm.pdf(x) + 0.5 * stats.halfnorm.pdf(x))
+    assert_allclose(m.log_prob(x), expected, rtol=1e-10)
+
+
+def test_disjoint_uniforms_get_the_union_support():
+    m = dist.MixtureGeneral(
+        _cat(0.3, 0.7), [dist.Uniform(0.0, 1.0), dist.Uniform(2.0, 3.0)]
+    )
+    assert m.support == C.union(C.interval(0.0, 1.0), C.interval(2.0, 3.0))
+    assert_allclose(jnp.exp(m.log_prob(jnp.array([0.5, 1.5, 2.5]))), [0.3, 0.0, 0.7])
+    assert_allclose(
+        m.cdf(jnp.array([-1.0, 0.5, 1.5, 2.5, 4.0])), [0, 0.15, 0.3, 0.65, 1]
+    )
+
+
+@pytest.mark.parametrize("validate_args", [False, True])
+def test_out_of_support_component_has_finite_gradients(validate_args):
+    def log_prob(loc, w, x):
+        m = dist.MixtureGeneral(
+            dist.Categorical(probs=jnp.array([w, 1 - w])),
+            [
+                dist.Normal(0.0, 1.0, validate_args=validate_args),
+                dist.LogNormal(loc, 1.0, validate_args=validate_args),
+            ],
+            support=C.real,
+        )
+        return m.log_prob(x).sum()
+
+    x = jnp.array([-1.0, 0.5, 2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = log_prob(0.0, 0.4, x)
+        grads = jax.grad(log_prob, argnums=(0, 1, 2))(0.0, 0.4, x)
+    expected = np.log(
+        0.4 * stats.norm.pdf(x) + 0.6 * stats.lognorm(1.0).pdf(np.maximum(x, 0))
+    )
+    assert_allclose(value, expected.sum(), rtol=1e-10)
+    for g in grads:
+        assert bool(jnp.isfinite(g).all())
+    # d/dloc from the in-support terms only, by finite differences.
+    eps = 1e-6
+    fd = (log_prob(eps, 0.4, x) - log_prob(-eps, 0.4, x)) / (2 * eps)
+    assert_allclose(grads[0], fd, rtol=1e-6)
+
+
+def _power_law_pdf(x, alpha, low, high):
+    norm = (high ** (alpha + 1) - low ** (alpha + 1)) / (alpha + 1)
+    return np.where((x >= low) & (x <= high), np.abs(x) ** alpha / norm, 0.0)
+
+
+# (name, numpyro distribution, scipy-style pdf, independent support indicator)
+COMPONENTS = {
+    "Normal": (
+        dist.Normal(0.5, 2.0),
+        stats.norm(0.5, 2.0).pdf,
+        lambda x: np.isfinite(x),
+    ),
+    "HalfNormal": (dist.HalfNormal(1.5), stats.halfnorm(0, 1.5).pdf, lambda x: x > 0),
+    "LogNormal": (
+        dist.LogNormal(0.2, 0.8),
+        stats.lognorm(0.8, 0, np.exp(0.2)).pdf,
+        lambda x: x > 0,
+    ),
+    "Exponential": (dist.Exponential(2.0), stats.expon(0, 0.5).pdf, lambda x: x > 0),
+    "Gamma": (dist.Gamma(2.5, 1.5), stats.gamma(2.5, 0, 1 / 1.5).pdf, lambda x: x > 0),
+    "Beta": (
+        dist.Beta(2.0, 3.0),
+        stats.beta(2.0, 3.0).pdf,
+        lambda x: (x >= 0) & (x <= 1),
+    ),
+    "Uniform": (
+        dist.Uniform(-1.0, 0.5),
+        stats.uniform(-1.0, 1.5).pdf,
+        lambda x: (x >= -1) & (x <= 0.5),
+    ),
+    "Pareto": (dist.Pareto(1.0, 2.5), stats.pareto(2.5).pdf, lambda x: x > 1),
+    "TruncatedNormal": (
+        dist.TruncatedNormal(1.0, 1.5, low=0.0, high=4.0),
+        stats.truncnorm(-1.0 / 1.5, 3.0 / 1.5, 1.0, 1.5).pdf,
+        lambda x: (x >= 0) & (x <= 4),
+    ),
+    "DoublyTruncatedPowerLaw": (
+        dist.DoublyTruncatedPowerLaw(-2.5, 0.5, 3.0),
+        lambda x: _power_law_pdf(x, -2.5, 0.5, 3.0),
+        lambda x: (x >= 0.5) & (x <= 3.0),
+    ),
+    "StudentT": (
+        dist.StudentT(4.0, 0.0, 1.0),
+        stats.t(4.0).pdf,
+        lambda x: np.isfinite(x),
+    ),
+}
+# Inside, outside and exactly on the ends of the supports above.
+GRID = np.array([-3.0, -1.0, -0.5, 0.0, 0.3, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0])
+PAIRS = [
+    (a, b)
+    for i, a in enumerate(sorted(COMPONENTS))
+    for b in sorted(COMPONENTS)[i + 1 :]
+]
+
+
+@pytest.mark.parametrize("first, second", PAIRS)
+def test_component_pairs_against_scipy(first, second):
+    (d1, pdf1, in1), (d2, pdf2, in2) = COMPONENTS[first], COMPONENTS[second]
+    w = 0.35
+
+    def log_prob(x, w, components):
+        m = dist.MixtureGeneral(
+            dist.Categorical(probs=jnp.stack([w, 1 - w])), components
+        )
+        return m.log_prob(x)
+
+    x = jnp.asarray(GRID)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        density = w * np.where(in1(GRID), pdf1(GRID), 0.0) + (1 - w) * np.where(
+            in2(GRID), pdf2(GRID), 0.0
+        )
+        expected = np.log(density)
+    with warnings.catch_warnings():
+        # The mixture itself reports the points outside the union.
+        warnings.filterwarnings("ignore", "Out-of-support", UserWarning)
+        actual = log_prob(x, w, [d1, d2])
+        # Gradients with respect to the value, the weight and every parameter.
+        grads = jax.grad(
+            lambda x, w, comps: log_prob(x, w, comps).sum(),
+            argnums=(0, 1, 2),
+            allow_int=True,
+        )(x, w, [d1, d2])
+    assert_allclose(actual, expected, rtol=1e-9, atol=1e-12)
+    leaves = [g for g in jax.tree.leaves(grads) if jnp.issubdtype(g.dtype, jnp.inexact)]
+    assert len(leaves) >= 4
+    for leaf in leaves:
+        assert bool(jnp.isfinite(leaf).all()), (first, second)
+
+
+def test_support_argument_must_be_a_constraint():
+    with pytest.raises(
+        TypeError, match="support must be a .*Constraint, got 'real' of type str"
+    ):
+        dist.MixtureGeneral(
+            _cat(0.5, 0.5), [dist.Normal(), dist.Normal()], support="real"
+        )
+
+
+def test_narrower_support_warns_and_keeps_results():
+    components = [dist.Normal(0.0, 1.0), dist.HalfNormal(1.0)]
+    with pytest.warns(
+        UserWarning, match=r"component 0 \(Normal, Real\(\)\) is not inside"
+    ):
+        ours = dist.MixtureGeneral(_cat(0.4, 0.6), components, support=C.positive)
+    stock = numpyro_dist.MixtureGeneral(_cat(0.4, 0.6), components, support=C.positive)
+    x = jnp.array([0.1, 1.0, 3.0])
+    assert_allclose(ours.log_prob(x), stock.log_prob(x), rtol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dist.MixtureGeneral(_cat(0.4, 0.6), components, support=C.real)
+        # Traced bounds decide nothing: no warning.
+        jax.jit(
+            lambda b: dist.MixtureGeneral(
+                _cat(0.4, 0.6),
+                [dist.Uniform(0.0, 2.0), dist.Uniform(0.0, 1.0)],
+                support=C.interval(0.0, b),
+            ).log_prob(jnp.array(0.5))
+        )(1.0)
+
+
+@pytest.mark.parametrize(
+    "components, match",
+    [
+        ([dist.Normal(), dist.Poisson(1.0)], "all discrete or all continuous.*Poisson"),
+        (
+            [dist.Normal(), dist.MultivariateNormal(jnp.zeros(2), jnp.eye(2))],
+            "same event shape",
+        ),
+        ([dist.Normal(), 1.0], "component 1 is of type float"),
+        ([dist.Normal()], "expected 2, got 1"),
+    ],
+)
+def test_bad_components(components, match):
+    with pytest.raises(ValueError, match=match):
+        dist.MixtureGeneral(_cat(0.5, 0.5), components)
+
+
+def test_components_of_common_support_cost_nothing():
+    # The same program as NumPyro's MixtureGeneral where supports agree.
+    comps = [dist.Normal(0.0, 1.0), dist.Normal(1.0, 2.0), dist.Normal(-1.0, 0.5)]
+    x = jnp.linspace(-2, 2, 5)
+
+    def size(mixture_class):
+        def f(x):
+            return mixture_class(_cat(0.2, 0.3, 0.5), comps).log_prob(x)
+
+        return len(jax.make_jaxpr(f)(x).jaxpr.eqns)
+
+    assert size(dist.MixtureGeneral) == size(numpyro_dist.MixtureGeneral)
+
+
+def test_transformed_component_support_is_pushed_forward():
+    shifted = dist.TransformedDistribution(
+        dist.Exponential(1.0), dist.transforms.AffineTransform(3.0, 1.0)
+    )
+    flipped = dist.TransformedDistribution(
+        dist.Exponential(1.0), dist.transforms.AffineTransform(-1.0, -1.0)
+    )
+    m = dist.MixtureGeneral(_cat(0.5, 0.5), [flipped, shifted])
+    low, high = m.support.parts
+    assert type(low) is type(C.less_than(0.0)) and float(low.upper_bound) == -1.0
+    assert type(high) is type(C.greater_than(0.0)) and float(high.lower_bound) == 3.0
+    x = jnp.array([-2.0, 0.0, 4.0])
+    assert_allclose(
+        jnp.exp(m.log_prob(x)),
+        [0.5 * np.exp(-1.0), 0.0, 0.5 * np.exp(-1.0)],
+        rtol=1e-12,
+    )
+    assert_allclose(
+        m.cdf(jnp.array([-2.0, 0.0, 4.0])),
+        [0.5 * np.exp(-1.0), 0.5, 1 - 0.5 * np.exp(-1.0)],
+    )
+
+
+def test_mean_variance_sample_and_intermediates():
+    m = dist.MixtureGeneral(
+        _cat(0.3, 0.7), [dist.Uniform(0.0, 1.0), dist.Uniform(2.0, 3.0)]
+    )
+    assert_allclose(m.mean, 0.3 * 0.5 + 0.7 * 2.5)
+    assert_allclose(m.variance, 1 / 12 + 0.3 * 0.7 * 4.0)
+    x, (idx,) = m.sample_with_intermediates(jax.random.key(0), (4000,))
+    assert bool(m.support(x).all())
+    assert_allclose(float((x > 2).mean()), 0.7, atol=0.03)
+    assert bool(((idx == 1) == (x > 2)).all())
+
+
+def test_pytree_vmap_expand_pickle():
+    def make(b):
+        return dist.MixtureGeneral(
+            _cat(0.5, 0.5), [dist.Uniform(0.0, b), dist.Uniform(b + 1.0, b + 2.0)]
+        )
+
+    out = jax.vmap(lambda b: make(b).log_prob(1.5))(jnp.array([1.0, 2.0, 0.25]))
+    assert_allclose(out, [-np.inf, np.log(0.25), np.log(0.5)], rtol=1e-12)
+    m = make(1.0)
+    expanded = m.expand((3,))
+    assert expanded.batch_shape == (3,)
+    assert expanded.sample(jax.random.key(1)).shape == (3,)
+    restored = pickle.loads(pickle.dumps(m))
+    assert_allclose(restored.log_prob(2.5), m.log_prob(2.5))
+    batched = jax.jit(lambda d: d.log_prob(jnp.array([0.5, 1.5, 2.5])))(m)
+    assert_allclose(jnp.exp(batched), [0.5, 0.0, 0.5])
+
+
+def test_discrete_components_enumerate_the_union():
+    m = dist.MixtureGeneral(
+        _cat(0.4, 0.6), [dist.Binomial(3, 0.5), dist.DiscreteUniform(5, 6)]
+    )
+    assert m.is_discrete and m.has_enumerate_support
+    values = m.enumerate_support()
+    assert_allclose(values, [0, 1, 2, 3, 5, 6])
+    probs = jnp.exp(m.log_prob(values))
+    expected = 0.4 * stats.binom(3, 0.5).pmf(values) + 0.6 * np.where(
+        values >= 5, 0.5, 0.0
+    )
+    assert_allclose(probs, expected, rtol=1e-10)
+    assert_allclose(probs.sum(), 1.0)
+    poisson = dist.MixtureGeneral(
+        _cat(0.5, 0.5), [dist.Poisson(2.0), dist.Binomial(10, 0.3)]
+    )
+    assert not poisson.has_enumerate_support
+    with pytest.raises(NotImplementedError, match="finite supports"):
+        poisson.enumerate_support()
+
+
+def test_mixture_factory_uses_mixture_general():
+    m = dist.Mixture(_cat(0.5, 0.5), [dist.Uniform(0.0, 1.0), dist.Uniform(2.0, 3.0)])
+    assert isinstance(m, dist.MixtureGeneral)
+    assert_allclose(jnp.exp(m.log_prob(2.5)), 0.5)
