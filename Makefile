@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install test lint format clean
+.PHONY: install test lint format clean bench demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+bench: install
+	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+demo: install
+	$(BIN)/python examples/power_law_peak.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -8,6 +8,8 @@ Patch module for ``numpyro/distributions/mixtures.py``.
 from typing import Optional, Union
 import warnings
 
+import numpy as np
+
 import jax
 from jax import Array, lax
 import jax.numpy as jnp
@@ -238,12 +240,12 @@ class MixtureGeneral(_MixtureBase):
                 "enumerate_support needs discrete components with finite supports "
                 f"and concrete bounds, got support {self.support}"
             )
-        values = jnp.unique(
-            jnp.concatenate(
+        values = np.unique(
+            np.concatenate(
                 [
-                    jnp.arange(int(lo), int(hi) + 1)
+                    np.arange(lo, hi + 1)
                     for low, high in ranges
-                    for lo, hi in zip(jnp.ravel(low), jnp.ravel(high))
+                    for lo, hi in zip(np.ravel(low), np.ravel(high))
                 ]
             )
         )
@@ -362,16 +364,10 @@ def _component_support(d: Distribution) -> Constraint:
     lower = -jnp.inf if lower is None else lower
     upper = jnp.inf if upper is None else upper
     for t in transforms:
-        try:
-            sign = t.sign
-            scalar = t.domain.event_dim == 0 and t.codomain.event_dim == 0
-        except NotImplementedError:
-            return support
-        if not scalar or isinstance(sign, jax.core.Tracer):
-            return support
-        if bool(jnp.all(jnp.asarray(sign) > 0)):
+        sign = _static_sign(t)
+        if sign == 1:
             lower, upper = t(lower), t(upper)
-        elif bool(jnp.all(jnp.asarray(sign) < 0)):
+        elif sign == -1:
             lower, upper = t(upper), t(lower)
             lower_closed, upper_closed = upper_closed, lower_closed
         else:
@@ -383,8 +379,29 @@ def _component_support(d: Distribution) -> Constraint:
     return support if pushed is None else pushed
 
 
+def _static_sign(t) -> Optional[int]:
+    # The sign of the derivative of a monotone map of scalars where it is known
+    # without tracing (``t.sign`` is a traced ``jnp.sign`` under ``jit``).
+    try:
+        if t.domain.event_dim != 0 or t.codomain.event_dim != 0:
+            return None
+    except NotImplementedError:
+        return None
+    if isinstance(getattr(type(t), "sign", None), int):
+        return type(t).sign
+    if hasattr(t, "parts"):
+        signs = [_static_sign(part) for part in t.parts]
+        return None if None in signs else int(np.prod(signs))
+    for name in ("scale", "exponent"):
+        parameter = getattr(t, name, None)
+        if parameter is not None and not isinstance(parameter, jax.core.Tracer):
+            signs = np.unique(np.sign(np.asarray(parameter)))
+            return int(signs[0]) if len(signs) == 1 and signs[0] != 0 else None
+    return None
+
+
 def _finite_or_none(value: ArrayLike) -> Optional[ArrayLike]:
-    if isinstance(value, jax.core.Tracer) or not bool(jnp.all(jnp.isinf(value))):
+    if isinstance(value, jax.core.Tracer) or not np.all(np.isinf(value)):
         return value
     return None
 
@@ -399,19 +416,19 @@ def _provably_not_inside(part: Constraint, support: Constraint) -> bool:
         s is None or not constraints._span_is_concrete(s) for s in spans
     ):
         return False
-    covers = [(_end(s[0], -jnp.inf), _end(s[1], jnp.inf)) for s in spans]
+    covers = [(_end(s[0], -np.inf), _end(s[1], np.inf)) for s in spans]
     for p in parts:
         span = constraints._interval_span(p)
         if span is None or not constraints._span_is_concrete(span):
             continue
-        lo, hi = _end(span[0], -jnp.inf), _end(span[1], jnp.inf)
-        if not any(bool(jnp.all((a <= lo) & (hi <= b))) for a, b in covers):
+        lo, hi = _end(span[0], -np.inf), _end(span[1], np.inf)
+        if not any(np.all(a <= lo) and np.all(hi <= b) for a, b in covers):
             return True
     return False
 
 
-def _end(value: Optional[ArrayLike], infinity: float) -> Array:
-    return jnp.asarray(infinity if value is None else value)
+def _end(value: Optional[ArrayLike], infinity: float) -> np.ndarray:
+    return np.asarray(infinity if value is None else value, dtype=float)
 
 
 def _finite_integer_ranges(support: Constraint) -> Optional[list]:
