@@ -31,5 +31,12 @@ from numpyro_mixsupport.distributions.transforms import (
     IntervalUnionTransform,
     biject_to,  # noqa: F401
 )
+from numpyro_mixsupport.distributions.truncated import (  # noqa: F401
+    DoublyTruncatedPowerLaw,
+    TruncatedCauchy,
+    TruncatedDistribution,
+    TruncatedNormal,
+    TwoSidedTruncatedDistribution,
+)
 
 __all__ = [*_numpyro_all, "IntervalUnionTransform"]

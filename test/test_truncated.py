@@ -1,0 +1,381 @@
+# Copyright Contributors to the numpyro-mixsupport project.
+# SPDX-License-Identifier: Apache-2.0
+
+import warnings
+
+import numpy as np
+from numpy.testing import assert_allclose
+import pytest
+from scipy import integrate, stats
+
+import jax
+import jax.numpy as jnp
+
+from numpyro.distributions import Cauchy, Logistic, Normal
+from numpyro_mixsupport.distributions.truncated import (
+    DoublyTruncatedPowerLaw,
+    TruncatedCauchy,
+    TruncatedDistribution,
+    TruncatedNormal,
+    TwoSidedTruncatedDistribution,
+)
+
+ALPHAS = [-3.4, -2.0, -1.0, -1.0 + 1e-8, -0.5, 0.0, 1.5]
+BOUNDS = [(5.0, 87.0), (0.1, 3.0), (1.0, 1e3)]
+
+
+def _values(low, high):
+    """Points inside the support, and both ends."""
+    return [low, low * 1.3, float(np.sqrt(low * high)), high * 0.9, high]
+
+
+def _grid():
+    for alpha in ALPHAS:
+        for low, high in BOUNDS:
+            for value in _values(low, high):
+                yield alpha, low, high, value
+
+
+def _ids(params):
+    return "-".join(f"{p:g}" for p in params)
+
+
+GRID = list(_grid())
+GRID_IDS = [_ids(params) for params in GRID]
+
+
+def _finite_difference(fn, args, index, lower=-np.inf, upper=np.inf):
+    """Derivative of ``fn`` in ``args[index]``, central where both neighbours are
+    in ``[lower, upper]``, otherwise a second-order one-sided stencil pointing
+    inside."""
+    x = args[index]
+    h = 1e-5 * max(abs(x), 1.0)
+
+    def at(shift):
+        shifted = list(args)
+        shifted[index] = x + shift
+        return float(fn(*shifted))
+
+    if x - h < lower:
+        return (-3 * at(0.0) + 4 * at(h) - at(2 * h)) / (2 * h)
+    if x + h > upper:
+        return (3 * at(0.0) - 4 * at(-h) + at(-2 * h)) / (2 * h)
+    return (at(h) - at(-h)) / (2 * h)
+
+
+def _unnormalized_mass(alpha, a, b):
+    return integrate.quad(lambda x: x**alpha, a, b, epsabs=0, epsrel=1e-13)[0]
+
+
+def _exact_cdf(alpha, low, high):
+    s = alpha + 1
+    if s == 0:
+        return lambda x: np.log(np.clip(x, low, high) / low) / np.log(high / low)
+    return lambda x: (np.clip(x, low, high) ** s - low**s) / (high**s - low**s)
+
+
+def _log_prob(alpha, low, high, value):
+    return DoublyTruncatedPowerLaw(alpha, low, high).log_prob(jnp.asarray(value))
+
+
+def test_reported_gradients():
+    # The reproduction from the bug report: NumPyro 0.22 gave 0.126 and 7.7e-6.
+    x = jnp.array([6.0, 20.0, 50.0])
+
+    def total(alpha, low, high):
+        return DoublyTruncatedPowerLaw(alpha, low, high).log_prob(x).sum()
+
+    grads = jax.grad(total, argnums=(0, 1, 2))(-3.4, 5.0, 87.0)
+    s = -2.4
+    width = 87.0**s - 5.0**s
+    expected_low = 3 * s * 5.0**-3.4 / width
+    expected_high = -3 * s * 87.0**-3.4 / width
+    assert_allclose(grads[1], expected_low, rtol=1e-10)
+    assert_allclose(grads[2], expected_high, rtol=1e-10)
+    assert_allclose(grads[1], 1.4415188, rtol=1e-7)
+    assert_allclose(grads[2], -8.72877e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("alpha, low, high, value", GRID, ids=GRID_IDS)
+def test_power_law_log_prob_matches_quadrature(alpha, low, high, value):
+    actual = _log_prob(alpha, low, high, value)
+    expected = alpha * np.log(value) - np.log(_unnormalized_mass(alpha, low, high))
+    assert_allclose(actual, expected, rtol=1e-10, atol=1e-11)
+
+
+@pytest.mark.parametrize("alpha, low, high, value", GRID, ids=GRID_IDS)
+def test_power_law_log_prob_gradients(alpha, low, high, value):
+    args = (alpha, low, high, value)
+    grads = jax.grad(_log_prob, argnums=(0, 1, 2, 3))(*args)
+    # Moving an end of the support past ``value`` leaves the support, so the
+    # finite differences only step inwards there.
+    limits = [
+        (-np.inf, np.inf),
+        (-np.inf, value),
+        (value, np.inf),
+        (low, high),
+    ]
+    for index, (lower, upper) in enumerate(limits):
+        expected = _finite_difference(_log_prob, args, index, lower, upper)
+        assert np.isfinite(grads[index])
+        assert_allclose(grads[index], expected, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("alpha", [-1.0, -1.0 + 1e-8, -1.0 - 1e-8, -1 + 1e-13])
+def test_power_law_alpha_gradient_at_minus_one(alpha):
+    # d/dalpha log p = log x - E[log X]; at alpha = -1, E[log X] = (log a + log b) / 2
+    low, high, value = 5.0, 87.0, 20.0
+    grad = jax.grad(_log_prob)(alpha, low, high, value)
+    assert_allclose(grad, np.log(value) - 0.5 * np.log(low * high), rtol=1e-6)
+
+
+@pytest.mark.parametrize("alpha, low, high, value", GRID, ids=GRID_IDS)
+def test_power_law_cdf(alpha, low, high, value):
+    d = DoublyTruncatedPowerLaw(alpha, low, high)
+    expected = _unnormalized_mass(alpha, low, value) / _unnormalized_mass(
+        alpha, low, high
+    )
+    assert_allclose(d.cdf(jnp.asarray(value)), expected, rtol=1e-9, atol=1e-12)
+    assert_allclose(d.icdf(d.cdf(jnp.asarray(value))), value, rtol=1e-8)
+
+
+@pytest.mark.parametrize("alpha", ALPHAS)
+@pytest.mark.parametrize("low, high", BOUNDS)
+@pytest.mark.parametrize("q", [0.0, 0.1, 0.5, 0.9, 1.0])
+def test_power_law_cdf_icdf_gradients(alpha, low, high, q):
+    def cdf(alpha, low, high, value):
+        return DoublyTruncatedPowerLaw(alpha, low, high).cdf(jnp.asarray(value))
+
+    def icdf(alpha, low, high, q):
+        return DoublyTruncatedPowerLaw(alpha, low, high).icdf(jnp.asarray(q))
+
+    x = float(icdf(alpha, low, high, q))
+    assert_allclose(cdf(alpha, low, high, x), q, rtol=1e-10, atol=1e-15)
+    # at the ends of the support, differentiate from inside it
+    cdf_limits = [(-np.inf, np.inf), (-np.inf, x), (x, np.inf), (low, high)]
+    icdf_limits = [(-np.inf, np.inf)] * 3 + [(0.0, 1.0)]
+    for fn, args, limits in [
+        (cdf, (alpha, low, high, x), cdf_limits),
+        (icdf, (alpha, low, high, q), icdf_limits),
+    ]:
+        grads = jax.grad(fn, argnums=(0, 1, 2, 3))(*args)
+        for index, (lower, upper) in enumerate(limits):
+            if fn is icdf and index == 3:
+                # dx/dq = 1 / p(x); finite differences are too coarse for the
+                # curvature of the quantile function at the ends.
+                expected = np.exp(-float(_log_prob(alpha, low, high, x)))
+            else:
+                expected = _finite_difference(fn, args, index, lower, upper)
+            scale = high if fn is icdf else 1.0
+            assert_allclose(grads[index], expected, rtol=1e-5, atol=1e-9 * scale)
+
+
+@pytest.mark.parametrize("alpha", ALPHAS)
+@pytest.mark.parametrize("low, high", BOUNDS)
+def test_power_law_outside_support(alpha, low, high):
+    d = DoublyTruncatedPowerLaw(alpha, low, high, validate_args=False)
+    outside = jnp.array([-1.0, 0.0, low * 0.999, high * 1.001, 10 * high])
+    assert np.all(d.log_prob(outside) == -np.inf)
+    grads = jax.grad(lambda x: d.log_prob(x).sum())(outside)
+    assert np.all(grads == 0.0)
+    assert_allclose(d.cdf(outside), [0.0, 0.0, 0.0, 1.0, 1.0])
+    assert np.all(np.isnan(d.icdf(jnp.array([-0.1, 1.1]))))
+
+
+def test_power_law_validate_args_warns_outside_support():
+    d = DoublyTruncatedPowerLaw(-2.0, 1.0, 10.0, validate_args=True)
+    with pytest.warns(UserWarning, match="Out-of-support"):
+        log_prob = d.log_prob(np.array([0.5, 2.0]))
+    assert log_prob[0] == -np.inf
+    assert np.isfinite(log_prob[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d.log_prob(np.array([1.0, 10.0]))
+
+
+@pytest.mark.parametrize(
+    "alpha", [-1.0, -1.0 + 1e-8, -1.0 - 1e-8, -1.0 + 1e-15, -1.0 + 3e-3, -3.4, 1.5]
+)
+def test_power_law_no_nan(alpha):
+    low, high = 0.1, 3.0
+    values = jnp.array([low, 0.5, high])
+    qs = jnp.array([0.0, 0.5, 1.0])
+
+    def objectives(alpha, low, high, values, qs):
+        d = DoublyTruncatedPowerLaw(alpha, low, high)
+        return d.log_prob(values).sum() + d.cdf(values).sum() + d.icdf(qs).sum()
+
+    value = objectives(alpha, low, high, values, qs)
+    grads = jax.grad(objectives, argnums=(0, 1, 2, 3, 4))(alpha, low, high, values, qs)
+    assert np.isfinite(value)
+    for grad in grads:
+        assert np.all(np.isfinite(grad))
+
+    def sample_mean(alpha, low, high):
+        d = DoublyTruncatedPowerLaw(alpha, low, high)
+        return d.sample(jax.random.key(0), (100,)).mean()
+
+    grads = jax.grad(sample_mean, argnums=(0, 1, 2))(alpha, low, high)
+    assert all(np.isfinite(g) for g in grads)
+
+
+@pytest.mark.parametrize("alpha", ALPHAS)
+@pytest.mark.parametrize("low, high", BOUNDS)
+def test_power_law_sample(alpha, low, high):
+    d = DoublyTruncatedPowerLaw(alpha, low, high)
+    samples = np.asarray(d.sample(jax.random.key(1), (4000,)))
+    assert samples.shape == (4000,)
+    assert np.all((samples >= low) & (samples <= high))
+    assert stats.kstest(samples, _exact_cdf(alpha, low, high)).pvalue > 0.01
+
+
+@pytest.mark.parametrize("alpha", ALPHAS)
+def test_power_law_icdf_ends(alpha):
+    d = DoublyTruncatedPowerLaw(alpha, 0.1, 3.0)
+    assert_allclose(d.icdf(jnp.array([0.0, 1.0])), [0.1, 3.0], rtol=1e-12)
+
+
+def test_power_law_zero_low():
+    alpha, high = 1.5, 3.0
+    d = DoublyTruncatedPowerLaw(alpha, 0.0, high)
+    x = jnp.array([0.5, 1.0, high])
+    mass = high ** (alpha + 1) / (alpha + 1)
+    assert_allclose(d.log_prob(x), alpha * np.log(x) - np.log(mass), rtol=1e-12)
+    assert d.log_prob(jnp.array(0.0)) == -np.inf
+    assert_allclose(d.cdf(x), (x / high) ** (alpha + 1), rtol=1e-12)
+    assert_allclose(d.icdf(d.cdf(x)), x, rtol=1e-12)
+    samples = np.asarray(d.sample(jax.random.key(2), (4000,)))
+    assert stats.kstest(samples, lambda v: (v / high) ** (alpha + 1)).pvalue > 0.01
+
+    def log_prob(alpha, high):
+        return DoublyTruncatedPowerLaw(alpha, 0.0, high).log_prob(jnp.array(1.0))
+
+    grads = jax.grad(log_prob, argnums=(0, 1))(alpha, high)
+    for index in range(2):
+        expected = _finite_difference(log_prob, (alpha, high), index)
+        assert_allclose(grads[index], expected, rtol=1e-6)
+
+
+def test_power_law_jit_vmap():
+    alphas = jnp.array(ALPHAS)
+    low, high, value = 5.0, 87.0, 20.0
+
+    def log_prob(alpha):
+        return DoublyTruncatedPowerLaw(alpha, low, high).log_prob(value)
+
+    grad_fn = jax.jit(jax.vmap(jax.value_and_grad(log_prob)))
+    values, grads = grad_fn(alphas)
+    for i, alpha in enumerate(ALPHAS):
+        expected_value, expected_grad = jax.value_and_grad(log_prob)(alpha)
+        assert_allclose(values[i], expected_value, rtol=1e-12)
+        assert_allclose(grads[i], expected_grad, rtol=1e-10)
+
+    # batched parameters, jitted through the pytree
+    d = DoublyTruncatedPowerLaw(alphas, low, jnp.full(len(ALPHAS), high))
+    assert d.batch_shape == (len(ALPHAS),)
+    log_probs = jax.jit(lambda d, x: d.log_prob(x))(d, value)
+    assert_allclose(log_probs, values, rtol=1e-12)
+    samples = jax.jit(lambda d: d.sample(jax.random.key(3), (5,)))(d)
+    assert samples.shape == (5, len(ALPHAS))
+    assert np.all((samples >= low) & (samples <= high))
+
+
+# -- TwoSidedTruncatedDistribution / TruncatedNormal --------------------------
+
+TRUNCATION_CASES = [
+    # loc, scale, low, high, value
+    (0.3, 1.7, -1.0, 2.5, 0.7),
+    (5.0, 0.5, -1.0, 2.0, 1.5),
+    (-3.0, 1.0, 0.5, 4.0, 1.0),
+    (0.0, 1.0, 8.0, 9.0, 8.5),  # far in the right tail
+    (0.0, 1.0, -9.0, -8.0, -8.5),  # far in the left tail
+    (1.0, 2.0, 0.0, 3.0, 3.0),  # value at an end
+]
+CASE_IDS = [_ids(case) for case in TRUNCATION_CASES]
+
+
+def _truncnorm(loc, scale, low, high):
+    return stats.truncnorm((low - loc) / scale, (high - loc) / scale, loc, scale)
+
+
+@pytest.mark.parametrize("case", TRUNCATION_CASES, ids=CASE_IDS)
+def test_truncated_normal_matches_scipy(case):
+    loc, scale, low, high, value = case
+    d = TruncatedNormal(loc, scale, low=low, high=high)
+    assert isinstance(d, TwoSidedTruncatedDistribution)
+    reference = _truncnorm(loc, scale, low, high)
+    value = jnp.asarray(value)
+    assert_allclose(d.log_prob(value), reference.logpdf(value), rtol=1e-9)
+    assert_allclose(d.cdf(value), reference.cdf(value), rtol=1e-7, atol=1e-12)
+    for q in [0.1, 0.5, 0.9]:
+        assert_allclose(d.icdf(q), reference.ppf(q), rtol=1e-8)
+    assert_allclose(d.mean, reference.mean(), rtol=1e-7)
+    assert_allclose(d.variance, reference.var(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["log_prob", "cdf", "icdf"])
+@pytest.mark.parametrize("case", TRUNCATION_CASES, ids=CASE_IDS)
+def test_truncated_normal_gradients(case, method):
+    loc, scale, low, high, value = case
+    if method == "icdf":
+        value = 0.3
+
+    def fn(loc, scale, low, high, value):
+        d = TruncatedNormal(loc, scale, low=low, high=high)
+        return getattr(d, method)(jnp.asarray(value))
+
+    args = (loc, scale, low, high, value)
+    grads = jax.grad(fn, argnums=(0, 1, 2, 3, 4))(*args)
+    limits = [(-np.inf, np.inf)] * 5
+    if method != "icdf":
+        limits[2] = (-np.inf, value)
+        limits[3] = (value, np.inf)
+        limits[4] = (low, high)
+    for index, (lower, upper) in enumerate(limits):
+        expected = _finite_difference(fn, args, index, lower, upper)
+        assert np.isfinite(grads[index])
+        assert_allclose(grads[index], expected, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("base", [Normal, Cauchy, Logistic])
+@pytest.mark.parametrize("case", TRUNCATION_CASES, ids=CASE_IDS)
+def test_two_sided_normalizer(base, case):
+    # the density integrates to one, and agrees with TruncatedDistribution
+    loc, scale, low, high, _ = case
+    d = TwoSidedTruncatedDistribution(base(loc, scale), low=low, high=high)
+    assert isinstance(TruncatedDistribution(base(loc, scale), low, high), type(d))
+    density = np.vectorize(lambda x: float(np.exp(d.log_prob(jnp.asarray(x)))))
+    mass = integrate.quad(density, low, high, epsabs=0, epsrel=1e-10)[0]
+    assert_allclose(mass, 1.0, rtol=1e-8)
+    samples = np.asarray(d.sample(jax.random.key(4), (2000,)))
+    assert np.all((samples >= low) & (samples <= high))
+    assert stats.kstest(samples, lambda x: np.asarray(d.cdf(x))).pvalue > 0.01
+
+
+def test_truncated_cauchy_gradients():
+    def log_prob(loc, scale, low, high, value):
+        d = TruncatedCauchy(loc, scale, low=low, high=high)
+        return d.log_prob(jnp.asarray(value))
+
+    args = (0.5, 2.0, 30.0, 40.0, 35.0)
+    grads = jax.grad(log_prob, argnums=(0, 1, 2, 3, 4))(*args)
+    for index in range(5):
+        expected = _finite_difference(log_prob, args, index)
+        assert_allclose(grads[index], expected, rtol=1e-5)
+
+
+def test_truncated_normal_jit_vmap():
+    lows = jnp.array([-1.0, 0.5, 8.0])
+    highs = lows + 1.0
+
+    def log_prob(low, high):
+        return TruncatedNormal(0.0, 1.0, low=low, high=high).log_prob(low + 0.5)
+
+    fn = jax.jit(jax.vmap(jax.value_and_grad(log_prob, argnums=(0, 1))))
+    values, (grad_low, grad_high) = fn(lows, highs)
+    for i in range(3):
+        reference = _truncnorm(0.0, 1.0, float(lows[i]), float(highs[i]))
+        assert_allclose(values[i], reference.logpdf(float(lows[i]) + 0.5), rtol=1e-9)
+        expected = jax.grad(log_prob, argnums=(0, 1))(lows[i], highs[i])
+        assert_allclose(grad_low[i], expected[0], rtol=1e-10)
+        assert_allclose(grad_high[i], expected[1], rtol=1e-10)
