@@ -209,18 +209,36 @@ def test_bad_components(components, match):
         dist.MixtureGeneral(_cat(0.5, 0.5), components)
 
 
-def test_components_of_common_support_cost_nothing():
-    # The same program as NumPyro's MixtureGeneral where supports agree.
-    comps = [dist.Normal(0.0, 1.0), dist.Normal(1.0, 2.0), dist.Normal(-1.0, 0.5)]
+def test_components_of_common_support_are_not_checked():
     x = jnp.linspace(-2, 2, 5)
+    normals = dist.MixtureGeneral(
+        _cat(0.2, 0.3, 0.5),
+        [dist.Normal(0.0, 1.0), dist.Normal(1.0, 2.0), dist.StudentT(3.0)],
+    )
+    assert all(checked is None for _, checked in normals._in_own_support(x))
+    # A bounded common support is checked once for all components.
+    gammas = dist.MixtureGeneral(
+        _cat(0.5, 0.5), [dist.Gamma(2.0, 1.0), dist.Exponential(1.0)]
+    )
+    checks = [checked for _, checked in gammas._in_own_support(x)]
+    assert checks[0][1] is checks[1][1]
+    assert bool(jnp.isfinite(jax.grad(lambda x: gammas.log_prob(x).sum())(x)).all())
+    # Mixed supports: each component gets its own check.
+    mixed = dist.MixtureGeneral(_cat(0.5, 0.5), [dist.Normal(), dist.Gamma(2.0, 1.0)])
+    checks = [checked for _, checked in mixed._in_own_support(x)]
+    assert checks[0] is None and checks[1] is not None
 
-    def size(mixture_class):
-        def f(x):
-            return mixture_class(_cat(0.2, 0.3, 0.5), comps).log_prob(x)
 
-        return len(jax.make_jaxpr(f)(x).jaxpr.eqns)
-
-    assert size(dist.MixtureGeneral) == size(numpyro_dist.MixtureGeneral)
+def test_log_prob_equals_logsumexp_of_component_log_probs():
+    m = dist.MixtureGeneral(
+        _cat(0.2, 0.3, 0.5),
+        [dist.Normal(), dist.Gamma(2.0, 1.0), dist.Uniform(-1.0, 0.5)],
+    )
+    x = jnp.linspace(-3.0, 3.0, 13)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Out-of-support", UserWarning)
+        expected = jax.nn.logsumexp(m.component_log_probs(x), axis=-1)
+        assert_allclose(m.log_prob(x), expected, rtol=1e-12)
 
 
 def test_transformed_component_support_is_pushed_forward():

@@ -23,6 +23,7 @@ from numpyro.distributions.mixtures import (
     _check_mixing_distribution,
     _MixtureBase,
 )
+from numpyro.distributions.util import validate_sample
 from numpyro.util import find_stack_level
 import numpyro_mixsupport.distributions.constraints as constraints
 
@@ -299,16 +300,41 @@ class MixtureGeneral(_MixtureBase):
                 (support,) + _safe_value(support, value, d.batch_shape, d.event_shape),
             )
 
-    def component_log_probs(self, value: ArrayLike) -> Array:
-        log_probs = []
-        for d, checked in self._in_own_support(value):
+    def _weighted_log_probs(self, value: ArrayLike) -> list[Array]:
+        # log w_k + log p_k(value) for each component k, -inf outside its support.
+        log_weights = jax.nn.log_softmax(self.mixing_distribution.logits)
+        terms = []
+        for k, (d, checked) in enumerate(self._in_own_support(value)):
             if checked is None:
-                log_probs.append(d.log_prob(value))
+                log_prob = d.log_prob(value)
             else:
                 _, inside, safe = checked
-                log_probs.append(jnp.where(inside, d.log_prob(safe), -jnp.inf))
-        log_probs = jnp.stack(jnp.broadcast_arrays(*log_probs), axis=-1)
-        return jax.nn.log_softmax(self.mixing_distribution.logits) + log_probs
+                log_prob = jnp.where(inside, d.log_prob(safe), -jnp.inf)
+            terms.append(log_weights[..., k] + log_prob)
+        return terms
+
+    def component_log_probs(self, value: ArrayLike) -> Array:
+        terms = self._weighted_log_probs(value)
+        return jnp.stack(jnp.broadcast_arrays(*terms), axis=-1)
+
+    @validate_sample
+    def log_prob(self, value: ArrayLike, intermediates=None) -> Array:
+        del intermediates
+        # A log-sum-exp over the list of components: the same value as over the
+        # stacked array, without a reduction along a short trailing axis.
+        # The value-preserving where keeps gradients out of -inf terms.
+        terms = [
+            jnp.where(jnp.isneginf(t), -jnp.inf, t)
+            for t in self._weighted_log_probs(value)
+        ]
+        peak = terms[0]
+        for t in terms[1:]:
+            peak = jnp.maximum(peak, t)
+        peak = lax.stop_gradient(jnp.where(jnp.isfinite(peak), peak, 0.0))
+        total = jnp.exp(terms[0] - peak)
+        for t in terms[1:]:
+            total = total + jnp.exp(t - peak)
+        return jnp.log(total) + peak
 
     def component_cdf(self, samples: ArrayLike) -> Array:
         cdfs = []
