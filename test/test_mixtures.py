@@ -319,3 +319,14 @@ def test_mixture_factory_uses_mixture_general():
     m = dist.Mixture(_cat(0.5, 0.5), [dist.Uniform(0.0, 1.0), dist.Uniform(2.0, 3.0)])
     assert isinstance(m, dist.MixtureGeneral)
     assert_allclose(jnp.exp(m.log_prob(2.5)), 0.5)
+
+
+def test_cdf_of_a_component_whose_support_is_a_union():
+    inner = dist.MixtureGeneral(
+        _cat(0.5, 0.5), [dist.Uniform(0.0, 1.0), dist.Uniform(2.0, 3.0)]
+    )
+    outer = dist.MixtureGeneral(_cat(0.5, 0.5), [inner, dist.Uniform(5.0, 6.0)])
+    x = jnp.array([-1.0, 0.5, 1.5, 2.5, 4.0, 5.5, 7.0])
+    inner_cdf = np.array([0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 1.0])
+    uniform_cdf = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0])
+    assert_allclose(outer.cdf(x), 0.5 * inner_cdf + 0.5 * uniform_cdf, atol=1e-12)

@@ -344,14 +344,16 @@ class MixtureGeneral(_MixtureBase):
                 continue
             support, inside, safe = checked
             span = constraints._interval_span(support)
+            if span is None:
+                # Not an interval: the component's own cdf says where it is 0 or 1.
+                cdfs.append(d.cdf(samples))
+                continue
+            # 0 below the component's support, 1 above it.
+            lower = -jnp.inf if span[0] is None else span[0]
             cdf = d.cdf(safe)
-            if span is not None:
-                # 0 below the component's support, 1 above it.
-                lower = -jnp.inf if span[0] is None else span[0]
-                cdf = jnp.where(
-                    inside, cdf, jnp.greater(samples, lower).astype(cdf.dtype)
-                )
-            cdfs.append(cdf)
+            cdfs.append(
+                jnp.where(inside, cdf, jnp.greater(samples, lower).astype(cdf.dtype))
+            )
         return jnp.stack(jnp.broadcast_arrays(*cdfs), axis=self.mixture_dim)
 
 

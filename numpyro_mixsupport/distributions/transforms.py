@@ -118,9 +118,13 @@ class IntervalUnionTransform(Transform[NumLike]):
                 axis=-1,
             )
 
+        def flags(index):
+            return jnp.broadcast_to(
+                jnp.array([span[index] for span in spans]), batch_shape + (len(spans),)
+            )
+
         lower, upper = stack(0, -jnp.inf), stack(1, jnp.inf)
-        lower_closed = stack(2, None).astype(bool)
-        upper_closed = stack(3, None).astype(bool)
+        lower_closed, upper_closed = flags(2), flags(3)
         order = jnp.argsort(lower, axis=-1)
         lower, upper, lower_closed, upper_closed = (
             jnp.take_along_axis(a, order, axis=-1)
