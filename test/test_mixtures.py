@@ -330,3 +330,19 @@ def test_cdf_of_a_component_whose_support_is_a_union():
     inner_cdf = np.array([0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 1.0])
     uniform_cdf = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0])
     assert_allclose(outer.cdf(x), 0.5 * inner_cdf + 0.5 * uniform_cdf, atol=1e-12)
+
+
+def test_pushed_support_under_jit_with_traced_location():
+    def f(z, loc):
+        shifted = dist.TransformedDistribution(
+            dist.Exponential(1.0), dist.transforms.AffineTransform(loc, 1.0)
+        )
+        m = dist.MixtureGeneral(_cat(0.5, 0.5), [dist.Uniform(0.0, 1.0), shifted])
+        assert isinstance(m.support.parts[1], type(C.greater_than(0.0)))
+        return dist.biject_to(m.support)(z), m.log_prob(jnp.array(4.0))
+
+    eager = f(jnp.array(1.0), 3.0)
+    jitted = jax.jit(f)(jnp.array(1.0), 3.0)
+    assert_allclose(jitted[0], eager[0], rtol=1e-12)
+    assert_allclose(jitted[0], 3.0 + np.e, rtol=1e-12)
+    assert_allclose(jitted[1], eager[1], rtol=1e-12)

@@ -389,22 +389,39 @@ def _component_support(d: Distribution) -> Constraint:
     if span is None or base_support.is_discrete or base.event_dim != 0:
         return support
     lower, upper, lower_closed, upper_closed = span
-    lower = -jnp.inf if lower is None else lower
-    upper = jnp.inf if upper is None else upper
-    for t in transforms:
-        sign = _static_sign(t)
-        if sign == 1:
-            lower, upper = t(lower), t(upper)
-        elif sign == -1:
-            lower, upper = t(upper), t(lower)
-            lower_closed, upper_closed = upper_closed, lower_closed
-        else:
-            return support
+    # Bounds that are known stay concrete under jit.
+    with jax.ensure_compile_time_eval():
+        for t in transforms:
+            sign = _static_sign(t)
+            if sign is None:
+                return support
+            lower, upper = _push_end(t, lower, -1), _push_end(t, upper, 1)
+            if sign == -1:
+                lower, upper = upper, lower
+                lower_closed, upper_closed = upper_closed, lower_closed
     pushed = constraints._constraint_from_span(
-        (_finite_or_none(lower), _finite_or_none(upper), lower_closed, upper_closed),
-        False,
+        (lower, upper, lower_closed, upper_closed), False
     )
     return support if pushed is None else pushed
+
+
+def _push_end(t, end: Optional[ArrayLike], side: int) -> Optional[ArrayLike]:
+    # The image of an interval end under t; None stands for -inf (side -1) or
+    # +inf (side 1). Whether the image of an infinite end is infinite is read
+    # off t with its traced parameters replaced by ones: it does not depend on
+    # them where the sign of t is static (affine ``loc``, say).
+    if end is not None:
+        return t(end)
+    infinity = side * np.inf
+    stand_in = jax.tree.map(
+        lambda leaf: (
+            np.ones(np.shape(leaf)) if isinstance(leaf, jax.core.Tracer) else leaf
+        ),
+        t,
+    )
+    if np.all(np.isinf(np.asarray(stand_in(infinity)))):
+        return None
+    return t(infinity)
 
 
 def _static_sign(t) -> Optional[int]:
@@ -425,12 +442,6 @@ def _static_sign(t) -> Optional[int]:
         if parameter is not None and not isinstance(parameter, jax.core.Tracer):
             signs = np.unique(np.sign(np.asarray(parameter)))
             return int(signs[0]) if len(signs) == 1 and signs[0] != 0 else None
-    return None
-
-
-def _finite_or_none(value: ArrayLike) -> Optional[ArrayLike]:
-    if isinstance(value, jax.core.Tracer) or not np.all(np.isinf(value)):
-        return value
     return None
 
 
