@@ -301,7 +301,7 @@ def union(*parts: Constraint) -> Constraint:
 
     .. doctest::
 
-       >>> from numpyro.distributions import constraints
+       >>> from numpyro_mixsupport.distributions import constraints
        >>> constraints.union(constraints.interval(0.0, 1.0), constraints.interval(2.0, 3.0))
        Union(Interval(lower_bound=0.0, upper_bound=1.0), Interval(lower_bound=2.0, upper_bound=3.0))
        >>> constraints.union(constraints.positive, constraints.greater_than(-1.0))

@@ -62,8 +62,8 @@ class IntervalUnionTransform(Transform[NumLike]):
     .. doctest::
 
        >>> import jax.numpy as jnp
-       >>> from numpyro.distributions import constraints
-       >>> from numpyro.distributions.transforms import biject_to
+       >>> from numpyro_mixsupport.distributions import constraints
+       >>> from numpyro_mixsupport.distributions.transforms import biject_to
        >>> support = constraints.union(
        ...     constraints.interval(0.0, 1.0), constraints.interval(2.0, 3.0)
        ... )

@@ -82,7 +82,7 @@ class TwoSidedTruncatedDistribution(Distribution):
     .. doctest::
 
         >>> import jax.numpy as jnp
-        >>> from numpyro.distributions import Normal
+        >>> from numpyro_mixsupport.distributions import Normal
         >>> from numpyro_mixsupport.distributions.truncated import (
         ...     TwoSidedTruncatedDistribution,
         ... )
@@ -253,7 +253,7 @@ def TruncatedDistribution(
 
     .. doctest::
 
-        >>> from numpyro.distributions import Normal
+        >>> from numpyro_mixsupport.distributions import Normal
         >>> from numpyro_mixsupport.distributions.truncated import (
         ...     TruncatedDistribution,
         ... )
