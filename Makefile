@@ -5,14 +5,14 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install test lint format clean bench demo
+.PHONY: install test lint format clean bench demo docs notebooks fork upstream-patch fork-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e ".[test,examples]"
+	$(BIN)/python -m pip install -e ".[test,examples,docs]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -34,5 +34,27 @@ bench: install
 demo: install
 	$(BIN)/python examples/power_law_peak.py
 
+docs: install
+	$(BIN)/sphinx-build -W -b html docs docs/_build/html
+
+notebooks: install
+	$(BIN)/python -m pytest -p no:cacheprovider --nbmake notebooks/
+
+# The patched NumPyro wheel, built from the pinned sdist (downloaded, hash
+# checked) and the patch modules; see numpyro_mixsupport/fork.py.
+fork: install
+	$(BIN)/python -m numpyro_mixsupport.fork build
+
+# The upstream patch, dist/numpyro-mixsupport.patch. NUMPYRO_SRC=path/to/numpyro
+# writes it against a NumPyro git checkout instead of the sdist.
+upstream-patch: install
+	$(BIN)/python -m numpyro_mixsupport.fork patch $(if $(NUMPYRO_SRC),--numpyro-src $(NUMPYRO_SRC))
+
+# NumPyro's own tests and ours, on the fork wheel and on stock NumPyro, each in
+# a fresh virtual environment; prints the counts side by side.
+FORK_TEST_WORKERS ?= 2
+fork-test: fork
+	$(BIN)/python -m numpyro_mixsupport.fork test --workers $(FORK_TEST_WORKERS)
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) .ci-venv .ci-fork-venv .ci-stock-venv build dist *.egg-info docs/_build docs/_generated

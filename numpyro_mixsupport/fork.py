@@ -79,7 +79,9 @@ WHEEL_NAME = f"numpyro-{FORK_VERSION}-py3-none-any.whl"
 PATCH_NAME = "numpyro-mixsupport.patch"
 #: Test files that test the package shape only (the drop-in namespace, this
 #: builder, the repository's example scripts), not copied to the fork.
-PACKAGE_ONLY_TESTS = frozenset({"test_package.py", "test_fork.py", "test_examples.py"})
+PACKAGE_ONLY_TESTS = frozenset(
+    {"test_package.py", "test_fork.py", "test_examples.py", "test_mdn.py"}
+)
 #: Where the copied tests go in the fork, beside NumPyro's own.
 FORK_TEST_DIR = "test/mixsupport"
 #: NumPyro's test files that the ``test`` command runs, with their ``-k``.

@@ -12,7 +12,6 @@ from scipy import stats
 import jax
 import jax.numpy as jnp
 
-import numpyro.distributions as numpyro_dist
 import numpyro_mixsupport.distributions as dist
 from numpyro_mixsupport.distributions import constraints as C
 
@@ -34,7 +33,9 @@ def test_disjoint_uniforms_get_the_union_support():
         _cat(0.3, 0.7), [dist.Uniform(0.0, 1.0), dist.Uniform(2.0, 3.0)]
     )
     assert m.support == C.union(C.interval(0.0, 1.0), C.interval(2.0, 3.0))
-    assert_allclose(jnp.exp(m.log_prob(jnp.array([0.5, 1.5, 2.5]))), [0.3, 0.0, 0.7])
+    with pytest.warns(UserWarning, match="Out-of-support"):
+        density = jnp.exp(m.log_prob(jnp.array([0.5, 1.5, 2.5])))
+    assert_allclose(density, [0.3, 0.0, 0.7])
     assert_allclose(
         m.cdf(jnp.array([-1.0, 0.5, 1.5, 2.5, 4.0])), [0, 0.15, 0.3, 0.65, 1]
     )
@@ -176,9 +177,10 @@ def test_narrower_support_warns_and_keeps_results():
         UserWarning, match=r"component 0 \(Normal, Real\(\)\) is not inside"
     ):
         ours = dist.MixtureGeneral(_cat(0.4, 0.6), components, support=C.positive)
-    stock = numpyro_dist.MixtureGeneral(_cat(0.4, 0.6), components, support=C.positive)
+    # What NumPyro 0.22 gives with this support: both densities, unmasked, on x > 0.
     x = jnp.array([0.1, 1.0, 3.0])
-    assert_allclose(ours.log_prob(x), stock.log_prob(x), rtol=1e-12)
+    expected = np.log(0.4 * stats.norm.pdf(x) + 0.6 * stats.halfnorm.pdf(x))
+    assert_allclose(ours.log_prob(x), expected, rtol=1e-12)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         dist.MixtureGeneral(_cat(0.4, 0.6), components, support=C.real)
@@ -222,7 +224,9 @@ def test_components_of_common_support_are_not_checked():
     )
     checks = [checked for _, checked in gammas._in_own_support(x)]
     assert checks[0][1] is checks[1][1]
-    assert bool(jnp.isfinite(jax.grad(lambda x: gammas.log_prob(x).sum())(x)).all())
+    with pytest.warns(UserWarning, match="Out-of-support"):
+        grad = jax.grad(lambda x: gammas.log_prob(x).sum())(x)
+    assert bool(jnp.isfinite(grad).all())
     # Mixed supports: each component gets its own check.
     mixed = dist.MixtureGeneral(_cat(0.5, 0.5), [dist.Normal(), dist.Gamma(2.0, 1.0)])
     checks = [checked for _, checked in mixed._in_own_support(x)]
@@ -253,8 +257,10 @@ def test_transformed_component_support_is_pushed_forward():
     assert type(low) is type(C.less_than(0.0)) and float(low.upper_bound) == -1.0
     assert type(high) is type(C.greater_than(0.0)) and float(high.lower_bound) == 3.0
     x = jnp.array([-2.0, 0.0, 4.0])
+    with pytest.warns(UserWarning, match="Out-of-support"):
+        log_prob = m.log_prob(x)
     assert_allclose(
-        jnp.exp(m.log_prob(x)),
+        jnp.exp(log_prob),
         [0.5 * np.exp(-1.0), 0.0, 0.5 * np.exp(-1.0)],
         rtol=1e-12,
     )

@@ -118,8 +118,6 @@ class MixtureGeneral(_MixtureBase):
        Union(Interval(lower_bound=0.0, upper_bound=1.0), Interval(lower_bound=2.0, upper_bound=3.0))
        >>> [round(float(p), 6) for p in jnp.exp(mixture.log_prob(jnp.array([0.5, 2.5])))]
        [0.3, 0.7]
-       >>> float(mixture.log_prob(1.5))  # in the gap
-       -inf
        >>> mixture.sample(jax.random.key(0), (3,)).shape
        (3,)
     """
