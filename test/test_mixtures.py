@@ -171,6 +171,26 @@ def test_support_argument_must_be_a_constraint():
         )
 
 
+@pytest.mark.parametrize(
+    "support, match",
+    [
+        (
+            C.real_vector,
+            r"support must have event_dim 0, .* got RealVector\(Real\(\), 1\) \(event_dim=1\)",
+        ),
+        (
+            C.nonnegative_integer,
+            r"support must be continuous like the components, got IntegerNonnegative",
+        ),
+    ],
+)
+def test_support_of_the_wrong_kind_is_refused(support, match):
+    with pytest.raises(ValueError, match=match):
+        dist.MixtureGeneral(
+            _cat(0.5, 0.5), [dist.Normal(), dist.HalfNormal()], support=support
+        )
+
+
 def test_narrower_support_warns_and_keeps_results():
     components = [dist.Normal(0.0, 1.0), dist.HalfNormal(1.0)]
     with pytest.warns(

@@ -170,6 +170,23 @@ class MixtureGeneral(_MixtureBase):
                 "support must be a numpyro.distributions.constraints.Constraint, "
                 f"got {support!r} of type {type(support).__name__}"
             )
+        if support is not None and not constraints.is_dependent(support):
+            if support.event_dim != len(event_shape):
+                raise ValueError(
+                    f"support must have event_dim {len(event_shape)}, that of the "
+                    f"components' event shape {event_shape}, got {support!r} "
+                    f"(event_dim={support.event_dim})"
+                )
+            if support.is_discrete != component_distributions[0].is_discrete:
+                kind = (
+                    "discrete"
+                    if component_distributions[0].is_discrete
+                    else "continuous"
+                )
+                raise ValueError(
+                    f"support must be {kind} like the components, got {support!r} "
+                    f"(is_discrete={support.is_discrete})"
+                )
         supports = [_component_support(d) for d in component_distributions]
         if support is None:
             if any(constraints.is_dependent(s) for s in supports):
