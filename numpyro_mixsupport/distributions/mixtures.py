@@ -298,10 +298,12 @@ class MixtureGeneral(_MixtureBase):
         # Per component: its support, whether the value is in it, and the value
         # with a point of that support where it is not. Components whose support
         # is the mixture's share one check; none is made where that is ``real``.
-        mixture_support = self.support
+        supports = [_component_support(d) for d in self.component_distributions]
+        mixture_support = (
+            constraints.union(*supports) if self._support is None else self._support
+        )
         shared = None
-        for d in self.component_distributions:
-            support = _component_support(d)
+        for d, support in zip(self.component_distributions, supports):
             if constraints._same_constraint(support, mixture_support):
                 if mixture_support is constraints.real:
                     yield d, None
