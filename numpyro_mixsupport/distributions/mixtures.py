@@ -241,24 +241,17 @@ class MixtureGeneral(_MixtureBase):
 
     @property
     def has_enumerate_support(self) -> bool:
-        return self.is_discrete and _finite_integer_ranges(self.support) is not None
+        # NumPyro's enumeration and discrete samplers take the values of a site
+        # to be 0, ..., n - 1; a union of other integers does not claim it.
+        values = self._integer_values()
+        return values is not None and np.array_equal(values, np.arange(len(values)))
 
-    def enumerate_support(self, expand: bool = True) -> Array:
-        """
-        The integers in the union of the components' supports, in increasing
-        order, with shape ``(n,) + batch_shape`` (or ``(n,) + (1,) * len(batch_shape)``
-        when ``expand`` is False).
-
-        :raises NotImplementedError: unless every component is discrete with a
-            finite support whose bounds are concrete.
-        """
+    def _integer_values(self) -> Optional[np.ndarray]:
+        # The integers of a finite union with concrete bounds, in order, or None.
         ranges = _finite_integer_ranges(self.support) if self.is_discrete else None
         if ranges is None:
-            raise NotImplementedError(
-                "enumerate_support needs discrete components with finite supports "
-                f"and concrete bounds, got support {self.support}"
-            )
-        values = np.unique(
+            return None
+        return np.unique(
             np.concatenate(
                 [
                     np.arange(lo, hi + 1)
@@ -267,6 +260,28 @@ class MixtureGeneral(_MixtureBase):
                 ]
             )
         )
+
+    def enumerate_support(self, expand: bool = True) -> Array:
+        """
+        The integers in the union of the components' supports, in increasing
+        order, with shape ``(n,) + batch_shape`` (or ``(n,) + (1,) * len(batch_shape)``
+        when ``expand`` is False).
+
+        NumPyro's enumeration (``config_enumerate``, ``infer_discrete``) and its
+        discrete samplers (``DiscreteHMCGibbs``, ``MixedHMC``) take the values of
+        a site to be ``0, ..., n - 1``, so :attr:`has_enumerate_support` is True
+        only for such a union; for any other finite union this method still
+        gives its values.
+
+        :raises NotImplementedError: unless every component is discrete with a
+            finite support whose bounds are concrete.
+        """
+        values = self._integer_values()
+        if values is None:
+            raise NotImplementedError(
+                "enumerate_support needs discrete components with finite supports "
+                f"and concrete bounds, got support {self.support}"
+            )
         values = jnp.reshape(values, (-1,) + (1,) * len(self.batch_shape))
         if expand:
             values = jnp.broadcast_to(values, values.shape[:1] + self.batch_shape)
@@ -294,10 +309,12 @@ class MixtureGeneral(_MixtureBase):
         ]
         return jnp.stack(samples, axis=self.mixture_dim)
 
-    def _in_own_support(self, value: ArrayLike):
+    def _in_own_support(self, value: ArrayLike, finite: Optional[Array] = None):
         # Per component: its support, whether the value is in it, and the value
         # with a point of that support where it is not. Components whose support
         # is the mixture's share one check; none is made where that is ``real``.
+        # ``finite`` (if given) marks the finite values; the others count as
+        # outside every support, so that no component is evaluated at them.
         supports = [_component_support(d) for d in self.component_distributions]
         mixture_support = (
             constraints.union(*supports) if self._support is None else self._support
@@ -310,42 +327,88 @@ class MixtureGeneral(_MixtureBase):
                     continue
                 if shared is None:
                     shared = _safe_value(
-                        mixture_support, value, self.batch_shape, self.event_shape
+                        mixture_support,
+                        value,
+                        self.batch_shape,
+                        self.event_shape,
+                        finite,
                     )
                 yield d, (support,) + shared
                 continue
             yield (
                 d,
-                (support,) + _safe_value(support, value, d.batch_shape, d.event_shape),
+                (support,)
+                + _safe_value(support, value, d.batch_shape, d.event_shape, finite),
             )
 
-    def _weighted_log_probs(self, value: ArrayLike) -> list[Array]:
-        # log w_k + log p_k(value) for each component k, -inf outside its support.
+    def _weighted_log_probs(
+        self, value: ArrayLike
+    ) -> tuple[list[Array], Array, Optional[Array]]:
+        # log p_k(value) for each component k, -inf outside its support and at
+        # non-finite values (where no component is evaluated), the log weights,
+        # and which values are finite (None for integer values). The caller adds
+        # the log weights and masks the non-finite values.
         log_weights = jax.nn.log_softmax(self.mixing_distribution.logits)
+        finite = _finite(value, self.event_shape)
+        stand_in = None
         terms = []
-        for k, (d, checked) in enumerate(self._in_own_support(value)):
+        for d, checked in self._in_own_support(value, finite):
             if checked is None:
-                log_prob = d.log_prob(value)
+                if finite is None:
+                    log_prob = d.log_prob(value)
+                else:
+                    if stand_in is None:
+                        stand_in = jnp.where(_expand_event(finite, self), value, 0.0)
+                    log_prob = d.log_prob(stand_in)
             else:
                 _, inside, safe = checked
                 log_prob = jnp.where(inside, d.log_prob(safe), -jnp.inf)
-            terms.append(log_weights[..., k] + log_prob)
-        return terms
+            terms.append(log_prob)
+        return terms, log_weights, finite
+
+    def _mask_non_finite(
+        self,
+        value: ArrayLike,
+        finite: Optional[Array],
+        log_prob: Array,
+        trailing: int = 0,
+    ) -> Array:
+        # -inf at +-inf (zero density there), NaN at NaN, as the components' own
+        # formulas would give without validation; no gradient flows from either.
+        # ``trailing`` counts axes of ``log_prob`` after the batch axes.
+        if finite is None:
+            return log_prob
+        axes = tuple(range(-len(self.event_shape), 0))
+        magnitude = jnp.sum(jnp.abs(value), axis=axes) if axes else jnp.abs(value)
+        index = (...,) + (None,) * trailing
+        return jnp.where(finite[index], log_prob, lax.stop_gradient(-magnitude)[index])
 
     def component_log_probs(self, value: ArrayLike) -> Array:
-        terms = self._weighted_log_probs(value)
-        return jnp.stack(jnp.broadcast_arrays(*terms), axis=-1)
+        log_probs, log_weights, finite = self._weighted_log_probs(value)
+        terms = [
+            jnp.where(
+                jnp.isneginf(log_weights[..., k]), -jnp.inf, log_weights[..., k] + t
+            )
+            for k, t in enumerate(log_probs)
+        ]
+        stacked = jnp.stack(jnp.broadcast_arrays(*terms), axis=-1)
+        return self._mask_non_finite(value, finite, stacked, trailing=1)
 
     @validate_sample
     def log_prob(self, value: ArrayLike, intermediates=None) -> Array:
         del intermediates
         # A log-sum-exp over the list of components: the same value as over the
         # stacked array, without a reduction along a short trailing axis.
-        # The value-preserving where keeps gradients out of -inf terms.
-        terms = [
-            jnp.where(jnp.isneginf(t), -jnp.inf, t)
-            for t in self._weighted_log_probs(value)
-        ]
+        # The value-preserving where keeps gradients out of -inf terms, and keeps
+        # a component of weight zero out even where its log density is +inf.
+        log_probs, log_weights, finite = self._weighted_log_probs(value)
+        terms = []
+        for k, log_prob in enumerate(log_probs):
+            log_weight = log_weights[..., k]
+            term = log_weight + log_prob
+            terms.append(
+                jnp.where(jnp.isneginf(term) | jnp.isneginf(log_weight), -jnp.inf, term)
+            )
         peak = terms[0]
         for t in terms[1:]:
             peak = jnp.maximum(peak, t)
@@ -353,7 +416,7 @@ class MixtureGeneral(_MixtureBase):
         total = jnp.exp(terms[0] - peak)
         for t in terms[1:]:
             total = total + jnp.exp(t - peak)
-        return jnp.log(total) + peak
+        return self._mask_non_finite(value, finite, jnp.log(total) + peak)
 
     def component_cdf(self, samples: ArrayLike) -> Array:
         cdfs = []
@@ -376,10 +439,33 @@ class MixtureGeneral(_MixtureBase):
         return jnp.stack(jnp.broadcast_arrays(*cdfs), axis=self.mixture_dim)
 
 
-def _safe_value(support: Constraint, value: ArrayLike, batch_shape, event_shape):
+def _finite(value: ArrayLike, event_shape: tuple) -> Optional[Array]:
+    # Whether each value (an event) is finite; None for integer values.
+    value = jnp.asarray(value)
+    if not jnp.issubdtype(value.dtype, jnp.inexact):
+        return None
+    finite = jnp.isfinite(value)
+    if event_shape:
+        finite = jnp.all(finite, axis=tuple(range(-len(event_shape), 0)))
+    return finite
+
+
+def _expand_event(mask: Array, d: Distribution) -> Array:
+    return jnp.reshape(mask, jnp.shape(mask) + (1,) * len(d.event_shape))
+
+
+def _safe_value(
+    support: Constraint,
+    value: ArrayLike,
+    batch_shape: tuple,
+    event_shape: tuple,
+    finite: Optional[Array] = None,
+):
     shape = lax.broadcast_shapes(jnp.shape(value), batch_shape + event_shape)
     value = jnp.broadcast_to(value, shape)
     inside = support(value)
+    if finite is not None:
+        inside = inside & finite
     inside_b = jnp.reshape(inside, jnp.shape(inside) + (1,) * len(event_shape))
     return inside, jnp.where(inside_b, value, support.feasible_like(value))
 
