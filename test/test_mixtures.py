@@ -324,9 +324,16 @@ def test_discrete_components_enumerate_the_union():
     m = dist.MixtureGeneral(
         _cat(0.4, 0.6), [dist.Binomial(3, 0.5), dist.DiscreteUniform(5, 6)]
     )
-    assert m.is_discrete and m.has_enumerate_support
+    assert m.is_discrete
     values = m.enumerate_support()
     assert_allclose(values, [0, 1, 2, 3, 5, 6])
+    # NumPyro's enumeration takes a site's values to be 0, ..., n - 1.
+    assert not m.has_enumerate_support
+    contiguous = dist.MixtureGeneral(
+        _cat(0.4, 0.6), [dist.Binomial(3, 0.5), dist.DiscreteUniform(2, 5)]
+    )
+    assert contiguous.has_enumerate_support
+    assert_allclose(contiguous.enumerate_support(), np.arange(6))
     probs = jnp.exp(m.log_prob(values))
     expected = 0.4 * stats.binom(3, 0.5).pmf(values) + 0.6 * np.where(
         values >= 5, 0.5, 0.0
