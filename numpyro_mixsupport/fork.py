@@ -1382,6 +1382,9 @@ def command_test(args: argparse.Namespace) -> int:
     for label, python in envs.items():
         print(f"{label}: numpyro {_which_numpyro(python, run_dir)}")
         for run, paths, keyword in runs:
+            if label == "stock" and run == "ours":
+                # Most of our tests need the patch: nothing to compare.
+                continue
             report = run_dir / f"{label}-{run}.xml"
             code, seconds = run_pytest(
                 python, run_dir, paths, keyword, report, args.workers
@@ -1429,7 +1432,9 @@ def format_table(results: dict[str, dict[str, Counts]], times: dict[str, float])
     """Pass/fail/skip counts of each test file, fork beside stock, and the
     totals with the time the pytest runs took."""
 
-    def cell(c: Counts) -> str:
+    def cell(c: "Counts | None") -> str:
+        if c is None:
+            return "not run"
         text = f"{c.passed}/{c.failed + c.errors}/{c.skipped + c.xfailed}"
         return text + (f" rc={c.exit_code}" if c.exit_code not in (0, 1) else "")
 
@@ -1437,7 +1442,9 @@ def format_table(results: dict[str, dict[str, Counts]], times: dict[str, float])
     for label in ("fork", "stock"):
         total = Counts()
         for by_env in results.values():
-            c = by_env[label]
+            c = by_env.get(label)
+            if c is None:
+                continue
             total.passed += c.passed
             total.failed += c.failed
             total.errors += c.errors
@@ -1449,7 +1456,7 @@ def format_table(results: dict[str, dict[str, Counts]], times: dict[str, float])
     lines = [
         f"{'pass/fail/skip':<{width}}  {'fork':>14}  {'stock':>14}",
         *(
-            f"{row:<{width}}  {cell(e['fork']):>14}  {cell(e['stock']):>14}"
+            f"{row:<{width}}  {cell(e.get('fork')):>14}  {cell(e.get('stock')):>14}"
             for row, e in results.items()
         ),
         f"{'total':<{width}}  {cell(totals['fork']):>14}  {cell(totals['stock']):>14}",

@@ -495,3 +495,7 @@ def test_junit_counts_per_module_and_table(tmp_path):
     table = fork.format_table({"a": {"fork": a, "stock": ab}}, {"fork": 3.0})
     assert table.splitlines()[1].split() == ["a", "1/1/0", "0/1/2"]
     assert table.splitlines()[2].split() == ["total", "1/1/0", "0/1/2"]
+    # A suite run on the fork only.
+    table = fork.format_table({"a": {"fork": a}, "b": {"fork": ab, "stock": a}}, {})
+    assert table.splitlines()[1].split() == ["a", "1/1/0", "not", "run"]
+    assert table.splitlines()[3].split() == ["total", "1/2/2", "1/1/0"]
