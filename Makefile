@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install test lint format clean bench demo docs notebooks fork upstream-patch fork-test
+.PHONY: install test fuzz lint format clean bench demo docs notebooks fork upstream-patch fork-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ install: $(VENV)/.installed
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Thousands of random mixtures; FUZZ_SCALE scales the number of examples.
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest test/test_fuzz_mixtures.py \
+		-n auto -p no:cacheprovider --hypothesis-show-statistics
 
 lint: install
 	$(BIN)/ruff format --check .
