@@ -55,8 +55,8 @@ fork: install
 upstream-patch: install
 	$(BIN)/python -m numpyro_mixsupport.fork patch $(if $(NUMPYRO_SRC),--numpyro-src $(NUMPYRO_SRC))
 
-# NumPyro's own tests and ours, on the fork wheel and on stock NumPyro, each in
-# a fresh virtual environment; prints the counts side by side.
+# NumPyro's own tests on the fork wheel and on stock NumPyro, each in a fresh
+# virtual environment, and ours on the fork; prints the counts side by side.
 FORK_TEST_WORKERS ?= 2
 fork-test: fork
 	$(BIN)/python -m numpyro_mixsupport.fork test --workers $(FORK_TEST_WORKERS)

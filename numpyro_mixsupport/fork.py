@@ -37,8 +37,8 @@ Commands (``python -m numpyro_mixsupport.fork --help``):
     ``--numpyro-src``, and checks it with ``git apply --check``.
 ``test``
     installs the fork wheel and the stock release in two fresh virtual
-    environments and runs NumPyro's own tests and ours in both, printing the
-    counts side by side.
+    environments, runs NumPyro's own tests in both and ours on the fork, and
+    prints the counts side by side.
 """
 
 from __future__ import annotations
