@@ -20,7 +20,7 @@ settings.register_profile(
 )
 settings.register_profile(
     "fuzz",
-    max_examples=2000,
+    max_examples=3000,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
