@@ -544,8 +544,9 @@ def splice(
         default.
     :raises ForkError: naming the file and definition, when a definition to
         replace is missing, is bound more than once or by an import in the
-        target, when the body uses a name neither the target nor the header
-        binds, or when a header binds a name to something else than the target.
+        target, when the body defines a private name the target defines too,
+        when the body uses a name neither the target nor the header binds, or
+        when a header binds a name to something else than the target.
     """
     target = read_target(target_source, target_module, target_path)
     body_names = {d.name for d in patch.definitions}
@@ -555,6 +556,13 @@ def splice(
             raise ForkError(
                 f"{target_path}: definition {name!r} that {patch.path} replaces is "
                 f"missing from the target"
+            )
+    for name in sorted(body_names & set(target.definitions)):
+        if name.startswith("_"):
+            raise ForkError(
+                f"{target_path}: {patch.path} defines {name!r}, which is also a "
+                "private helper of the target that its other definitions may call; "
+                "give it another name"
             )
 
     header_bindings: dict[str, tuple[str, ast.stmt]] = {}

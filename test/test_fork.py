@@ -186,6 +186,35 @@ def test_refuses_a_replaced_definition_missing_from_the_target():
         _splice(target=target, replaces={"Beta"})
 
 
+def test_refuses_to_replace_a_private_helper_of_the_target():
+    # A private helper is an implementation detail: other definitions of the
+    # target may call it with its own signature, so it is never replaced.
+    target = TARGET + "\n\ndef _helper(x):\n    return x\n"
+    with pytest.raises(
+        fork.ForkError,
+        match=r"pkg/mod.py: patch/mod.py defines '_helper', which is also a private "
+        "helper of the target",
+    ):
+        _splice(target=target)
+
+
+def test_patch_modules_define_no_private_name_of_numpyro():
+    root = Path(numpyro.__file__).parent / "distributions"
+    for path in fork.patch_module_paths():
+        ours = {
+            d.name
+            for d in fork.parse_patch_module(path.read_text(), str(path)).definitions
+        }
+        theirs = set(
+            fork.read_target(
+                (root / path.name).read_text(),
+                f"numpyro.distributions.{path.stem}",
+                str(root / path.name),
+            ).definitions
+        )
+        assert not {name for name in ours & theirs if name.startswith("_")}
+
+
 def test_refuses_a_name_neither_target_nor_header_binds():
     patch = PATCH.replace("return Beta(x)", "return Beta(x) + undefined_thing")
     with pytest.raises(
