@@ -492,6 +492,30 @@ REGRESSIONS = [
         components=(("FlippedExponential", {"rate": 1.0, "shift": 0.0}),),
         weights=[1.0],
     ),
+    # float32 ``low`` 6 scales above ``loc``: NumPyro's left truncation gave NaN cdf.
+    Case(
+        dtype="float32",
+        batch_shape=(),
+        components=(("LeftTruncatedNormal", {"loc": -3.0, "scale": 0.5, "low": 0.0}),),
+        weights=[1.0],
+    ),
+    # float32 ``low`` 5 scales above ``loc``: cdf just above ``low`` was 1, not 0.0034.
+    Case(
+        dtype="float32",
+        batch_shape=(),
+        components=(("LeftTruncatedNormal", {"loc": -2.5, "scale": 0.5, "low": 0.0}),),
+        weights=[1.0],
+    ),
+    # float32 ``low`` 13 scales above ``loc``: the tail mass underflowed to 0, so
+    # samples were +inf and log_prob +inf.
+    Case(
+        dtype="float32",
+        batch_shape=(),
+        components=(
+            ("LeftTruncatedNormal", {"loc": -4.0, "scale": 0.375, "low": 1.0}),
+        ),
+        weights=[1.0],
+    ),
 ]
 
 

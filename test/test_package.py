@@ -35,3 +35,11 @@ def test_patched_names_replace_numpyro_ones_in_the_namespace():
     assert dist.MixtureGeneral is not numpyro_dist.MixtureGeneral
     assert dist.Mixture is not numpyro_dist.Mixture
     assert dist.constraints is not numpyro_dist.constraints
+    for name in [
+        "DoublyTruncatedPowerLaw",
+        "LeftTruncatedDistribution",
+        "RightTruncatedDistribution",
+        "TwoSidedTruncatedDistribution",
+        "TruncatedNormal",
+    ]:
+        assert getattr(dist, name) is not getattr(numpyro_dist, name)

@@ -44,12 +44,12 @@ GRID = list(_grid())
 GRID_IDS = [_ids(params) for params in GRID]
 
 
-def _finite_difference(fn, args, index, lower=-np.inf, upper=np.inf):
+def _finite_difference(fn, args, index, lower=-np.inf, upper=np.inf, step=None):
     """Derivative of ``fn`` in ``args[index]``, central where both neighbours are
     in ``[lower, upper]``, otherwise a second-order one-sided stencil pointing
-    inside."""
+    inside; the step is ``step``, or ``1e-5`` relative to the argument."""
     x = args[index]
-    h = 1e-5 * max(abs(x), 1.0)
+    h = 1e-5 * max(abs(x), 1.0) if step is None else step
 
     def at(shift):
         shifted = list(args)
@@ -379,3 +379,253 @@ def test_truncated_normal_jit_vmap():
         expected = jax.grad(log_prob, argnums=(0, 1))(lows[i], highs[i])
         assert_allclose(grad_low[i], expected[0], rtol=1e-10)
         assert_allclose(grad_high[i], expected[1], rtol=1e-10)
+
+
+# -- Left, right and two-sided truncation far in the tails, float32 and float64 --
+
+TAIL_SCALES = [0.0, 1.0, 5.0, 6.0, 13.0, 30.0]
+SIDES = ["left", "right", "two-sided"]
+TAIL_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def _tail_truncation(side, k, dtype, loc=0.5, scale=2.0):
+    """Parameters (in ``dtype``) truncating ``Normal(loc, scale)`` ``k`` scales into
+    a tail: ``[low, inf)`` above ``loc``, ``(-inf, high]`` below it, or
+    ``[low, low + scale]`` above it."""
+    loc, scale = dtype(loc), dtype(scale)
+    if side == "left":
+        return loc, scale, dtype(loc + k * scale), None
+    if side == "right":
+        return loc, scale, None, dtype(loc - k * scale)
+    low = dtype(loc + k * scale)
+    return loc, scale, low, dtype(low + scale)
+
+
+def _tail_reference(loc, scale, low, high):
+    # scipy in float64, at the float32-rounded parameters
+    loc, scale = float(loc), float(scale)
+    a = -np.inf if low is None else (float(low) - loc) / scale
+    b = np.inf if high is None else (float(high) - loc) / scale
+    return stats.truncnorm(a, b, loc, scale)
+
+
+def _tail_points(loc, scale, low, high, dtype):
+    """Points inside the support: at and near the finite ends, and further in."""
+    offsets = np.array([0.0, 1e-3, 0.02, 0.1, 0.5, 1.0])
+    if high is None:
+        points = float(low) + float(scale) * offsets
+    elif low is None:
+        points = float(high) - float(scale) * offsets
+    else:
+        points = float(low) + (float(high) - float(low)) * offsets
+    return points.astype(dtype)
+
+
+TAIL_CASES = [
+    (side, k, dtype) for side in SIDES for k in TAIL_SCALES for dtype in TAIL_DTYPES
+]
+TAIL_IDS = [f"{side}-{k:g}-{dtype}" for side, k, dtype in TAIL_CASES]
+
+
+@pytest.mark.parametrize("side, k, dtype", TAIL_CASES, ids=TAIL_IDS)
+def test_truncated_normal_tails_match_scipy(side, k, dtype):
+    np_dtype = TAIL_DTYPES[dtype]
+    loc, scale, low, high = _tail_truncation(side, k, np_dtype)
+    d = TruncatedNormal(loc, scale, low=low, high=high)
+    expected_type = {
+        "left": "LeftTruncatedDistribution",
+        "right": "RightTruncatedDistribution",
+        "two-sided": "TwoSidedTruncatedDistribution",
+    }[side]
+    assert type(d).__name__ == expected_type
+    reference = _tail_reference(loc, scale, low, high)
+    x = _tail_points(loc, scale, low, high, np_dtype)
+    x64 = x.astype(np.float64)
+    single = dtype == "float32"
+
+    log_prob = np.asarray(d.log_prob(jnp.asarray(x)))
+    assert log_prob.dtype == np_dtype
+    assert_allclose(log_prob, reference.logpdf(x64), rtol=1e-4 if single else 1e-9)
+
+    cdf = np.asarray(d.cdf(jnp.asarray(x)))
+    assert cdf.dtype == np_dtype
+    assert_allclose(cdf, reference.cdf(x64), atol=1e-5 if single else 1e-12)
+
+    q = np.array([1e-6, 0.01, 0.1, 0.5, 0.9, 0.99, 1 - 1e-6], np_dtype)
+    quantile = np.asarray(d.icdf(jnp.asarray(q)))
+    assert np.isfinite(quantile).all()
+    # quantiles to a small fraction of the width of the bulk of the distribution
+    spread = reference.ppf(0.99) - reference.ppf(0.01)
+    atol = (1e-5 if single else 1e-10) * max(spread, abs(float(loc)) + k * 2.0)
+    assert_allclose(quantile, reference.ppf(q.astype(np.float64)), atol=atol)
+    # round trip
+    round_trip = np.asarray(d.cdf(d.icdf(jnp.asarray(q))))
+    assert_allclose(round_trip, q, atol=1e-4 if single else 1e-9)
+
+    samples = d.sample(jax.random.key(0), (4000,))
+    assert samples.dtype == np_dtype
+    samples = np.asarray(samples)
+    assert np.isfinite(samples).all()
+    assert bool(d.support(jnp.asarray(samples)).all())
+    assert np.isfinite(np.asarray(d.log_prob(jnp.asarray(samples)))).all()
+    assert abs(samples.mean() - reference.mean()) < 5 * reference.std() / np.sqrt(
+        len(samples)
+    ) + (1e-5 if single else 1e-12) * abs(reference.mean())
+    assert_allclose(d.mean, reference.mean(), rtol=1e-4 if single else 1e-9)
+    if not single:
+        assert_allclose(d.variance, reference.var(), rtol=1e-3)
+
+
+TAIL_GRADIENT_CASES = [(side, k) for side in SIDES for k in TAIL_SCALES]
+
+
+@pytest.mark.parametrize("method", ["log_prob", "cdf"])
+@pytest.mark.parametrize(
+    "side, k", TAIL_GRADIENT_CASES, ids=[f"{s}-{k:g}" for s, k in TAIL_GRADIENT_CASES]
+)
+def test_truncated_normal_tail_gradients(side, k, method):
+    loc, scale, low, high = _tail_truncation(side, k, np.float64)
+    end = low if high is None or low is not None else high
+    inward = 1.0 if end == low else -1.0
+    value = end + inward * 0.05 * scale
+
+    def fn(loc, scale, end, value):
+        if side == "left":
+            d = TruncatedNormal(loc, scale, low=end)
+        elif side == "right":
+            d = TruncatedNormal(loc, scale, high=end)
+        else:
+            d = TruncatedNormal(loc, scale, low=end, high=end + 2.0)
+        return getattr(d, method)(jnp.asarray(value))
+
+    args = (loc, scale, end, value)
+    grads = jax.grad(fn, argnums=(0, 1, 2, 3))(*args)
+    for index in range(4):
+        # a small step: far in the tail the functions curve on a scale of 1 / k
+        expected = _finite_difference(fn, args, index, step=1e-6)
+        assert np.isfinite(grads[index])
+        assert_allclose(grads[index], expected, rtol=1e-5, atol=1e-8)
+
+    # float32: finite gradients with respect to everything. Far in the tail the
+    # gradient of log_prob is the small difference of terms of size k / scale and
+    # k**2 / scale (from the density and from the normalizer), so float32 gives
+    # it to about 1e-4 of those terms.
+    args32 = tuple(np.float32(a) for a in args)
+    grads32 = jax.grad(fn, argnums=(0, 1, 2, 3))(*args32)
+    assert all(np.isfinite(g) for g in grads32)
+    assert_allclose(
+        np.asarray(grads32, np.float64),
+        np.asarray(grads),
+        rtol=2e-2,
+        atol=1e-4 * (1 + k**2 / scale),
+    )
+
+
+@pytest.mark.parametrize("k", TAIL_SCALES)
+def test_tail_mirror_images(k):
+    # Left truncation k scales above loc is the mirror image of right truncation k
+    # scales below it.
+    left = TruncatedNormal(0.5, 2.0, low=0.5 + 2.0 * k)
+    right = TruncatedNormal(0.5, 2.0, high=0.5 - 2.0 * k)
+    x = 0.5 + 2.0 * (k + jnp.array([0.0, 0.01, 0.3, 2.0]))
+    assert_allclose(left.log_prob(x), right.log_prob(1.0 - x), rtol=1e-12)
+    assert_allclose(left.cdf(x), 1 - right.cdf(1.0 - x), atol=1e-14)
+    q = jnp.array([0.01, 0.5, 0.99])
+    assert_allclose(left.icdf(q), 1.0 - right.icdf(1 - q), rtol=1e-12)
+
+
+def test_left_right_interface():
+    # NumPyro's interface: fields, constraints, nan outside [0, 1], 0 and 1 beyond
+    # the ends.
+    from numpyro.distributions import truncated as upstream
+    import numpyro_mixsupport.distributions as dist
+
+    assert dist.LeftTruncatedDistribution.__module__.startswith("numpyro_mixsupport")
+    assert dist.RightTruncatedDistribution.__module__.startswith("numpyro_mixsupport")
+    for ours, theirs in [
+        (dist.LeftTruncatedDistribution, upstream.LeftTruncatedDistribution),
+        (dist.RightTruncatedDistribution, upstream.RightTruncatedDistribution),
+    ]:
+        assert ours.pytree_data_fields == theirs.pytree_data_fields
+        assert ours.reparametrized_params == theirs.reparametrized_params
+        assert ours.supported_types == theirs.supported_types
+        assert ours.arg_constraints.keys() == theirs.arg_constraints.keys()
+    left = dist.LeftTruncatedDistribution(Normal(0.0, 1.0), low=1.0)
+    right = dist.RightTruncatedDistribution(Normal(0.0, 1.0), high=1.0)
+    assert np.isnan(left.icdf(-0.1)) and np.isnan(right.icdf(1.1))
+    assert left.cdf(0.5) == 0.0 and right.cdf(1.5) == 1.0
+    assert left.icdf(1.0) == np.inf and right.icdf(0.0) == -np.inf
+    with pytest.raises(AssertionError, match="not supported by this class"):
+        dist.LeftTruncatedDistribution(dist.Gamma(1.0, 1.0))
+    for base in [Cauchy(0.5, 2.0), Logistic(0.5, 2.0)]:
+        for d in [
+            dist.LeftTruncatedDistribution(base, low=3.0),
+            dist.RightTruncatedDistribution(base, high=-3.0),
+        ]:
+            mass = integrate.quad(
+                lambda v: float(np.exp(d.log_prob(jnp.asarray(v)))),
+                *(
+                    (3.0, np.inf)
+                    if isinstance(d, dist.LeftTruncatedDistribution)
+                    else (-np.inf, -3.0)
+                ),
+            )[0]
+            assert_allclose(mass, 1.0, rtol=1e-7)
+            assert_allclose(d.cdf(d.icdf(jnp.array([0.1, 0.5, 0.9]))), [0.1, 0.5, 0.9])
+    # batched and jitted through the pytree
+    d = dist.LeftTruncatedDistribution(
+        Normal(jnp.zeros(3), 1.0), low=jnp.array([-1.0, 5.0, 30.0])
+    )
+    samples = jax.jit(lambda d: d.sample(jax.random.key(1), (5,)))(d)
+    assert samples.shape == (5, 3)
+    assert bool((samples >= d.low).all())
+
+
+def test_ndtri_exp():
+    from scipy import special
+
+    from numpyro_mixsupport.distributions.truncated import _ndtri_exp
+
+    log_p = np.array([-1e4, -700.0, -200.0, -80.0, -50.0, -5.0, -0.7, -0.1, -1e-8])
+    for dtype, rtol in [(np.float64, 1e-12), (np.float32, 1e-5)]:
+        x = np.asarray(_ndtri_exp(jnp.asarray(log_p, dtype)))
+        assert x.dtype == dtype
+        assert_allclose(x, special.ndtri_exp(log_p.astype(dtype)), rtol=rtol)
+        slope = np.asarray(jax.vmap(jax.grad(_ndtri_exp))(jnp.asarray(log_p, dtype)))
+        expected = np.exp(log_p - stats.norm.logpdf(x.astype(np.float64)))
+        assert_allclose(slope, expected, rtol=100 * rtol)
+    assert _ndtri_exp(-jnp.inf) == -jnp.inf
+    assert jax.grad(_ndtri_exp)(-jnp.inf) == 0.0
+
+
+@pytest.mark.parametrize("base", ["Normal", "Cauchy", "Logistic", "StudentT"])
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_one_sided_agrees_with_numpyro_away_from_the_tails(base, side):
+    # Where NumPyro 0.22's one-sided classes are accurate (ends within a few
+    # scales of ``loc``) the mirrored, log-space ones agree with them.
+    from numpyro.distributions import StudentT, truncated as upstream
+    import numpyro_mixsupport.distributions as dist
+
+    bases = {
+        "Normal": Normal(0.5, 2.0),
+        "Cauchy": Cauchy(0.5, 2.0),
+        "Logistic": Logistic(0.5, 2.0),
+        "StudentT": StudentT(4.0, 0.5, 2.0),
+    }
+    ends = jnp.array([-4.5, -1.5, 0.5, 2.5, 5.5])  # -2.5 to 2.5 scales from loc
+    if side == "left":
+        ours = dist.LeftTruncatedDistribution(bases[base], low=ends)
+        theirs = upstream.LeftTruncatedDistribution(bases[base], low=ends)
+        x = ends + jnp.array([[0.0], [0.3], [2.0], [7.0]])
+    else:
+        ours = dist.RightTruncatedDistribution(bases[base], high=ends)
+        theirs = upstream.RightTruncatedDistribution(bases[base], high=ends)
+        x = ends - jnp.array([[0.0], [0.3], [2.0], [7.0]])
+    assert_allclose(ours.log_prob(x), theirs.log_prob(x), rtol=1e-9)
+    assert_allclose(ours.cdf(x), theirs.cdf(x), rtol=1e-8, atol=1e-12)
+    if base != "StudentT":  # StudentT.icdf needs tensorflow_probability
+        q = jnp.array([[0.01], [0.3], [0.5], [0.9], [0.999]])
+        assert_allclose(ours.icdf(q), theirs.icdf(q), rtol=1e-7)
+    if base == "Normal":
+        assert_allclose(ours.mean, theirs.mean, rtol=1e-9)
+        assert_allclose(ours.variance, theirs.variance, rtol=1e-8)

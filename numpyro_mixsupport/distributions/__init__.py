@@ -33,6 +33,8 @@ from numpyro_mixsupport.distributions.transforms import (
 )
 from numpyro_mixsupport.distributions.truncated import (  # noqa: F401
     DoublyTruncatedPowerLaw,
+    LeftTruncatedDistribution,
+    RightTruncatedDistribution,
     TruncatedCauchy,
     TruncatedDistribution,
     TruncatedNormal,
