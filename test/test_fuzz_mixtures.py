@@ -516,12 +516,39 @@ REGRESSIONS = [
         ),
         weights=[1.0],
     ),
+    # float32 Cauchy truncated 15 scales into the right tail: its cdf there came
+    # from 1/2 + atan(z) / pi, whose cancellation made jit and eager gradients
+    # differ by 0.004 (the true scale gradient is 0.0003).
+    Case(
+        dtype="float32",
+        batch_shape=(3,),
+        components=(
+            (
+                "TruncatedCauchy",
+                {
+                    "loc": [0.0, 0.0, 0.0],
+                    "scale": [0.3, 0.3, 1.454204],
+                    "low": 4.625721,
+                    "width": 0.2,
+                },
+            ),
+        ),
+        weights=[[1.0], [1.0], [1.0]],
+    ),
 ]
 
 
 def _with_regressions(test):
     for case in REGRESSIONS:
         test = example(case=case)(test)
+    return test
+
+
+def _with_scalar_regressions(test):
+    """The regressions without a batch shape, for a property of one density."""
+    for case in REGRESSIONS:
+        if case.batch_shape == ():
+            test = example(case=case)(test)
     return test
 
 
@@ -603,7 +630,7 @@ def _pieces(case, params):
     return sorted(points)
 
 
-@_with_regressions
+@_with_scalar_regressions
 @given(case=cases(max_components=4, batch_shapes=((),)))
 @_scaled(0.25)
 def test_density_integrates_to_one_and_cdf(case):

@@ -629,3 +629,37 @@ def test_one_sided_agrees_with_numpyro_away_from_the_tails(base, side):
     if base == "Normal":
         assert_allclose(ours.mean, theirs.mean, rtol=1e-9)
         assert_allclose(ours.variance, theirs.variance, rtol=1e-8)
+
+
+def test_truncated_cauchy_far_in_a_tail_float32():
+    # 15 scales into the right tail, where 1/2 + atan(z) / pi cancels in float32.
+    def fn(loc, scale, low, x):
+        return TruncatedCauchy(loc, scale, low=low, high=low + 0.2).log_prob(
+            jnp.asarray(x)
+        )
+
+    x = np.linspace(4.63, 4.82, 5)
+    args64 = (0.0, 0.3, 4.625721, x)
+    expected = fn(*args64)
+    reference = stats.cauchy(0.0, 0.3)
+    mass = reference.sf(4.625721) - reference.sf(4.825721)
+    assert_allclose(expected, reference.logpdf(x) - np.log(mass), rtol=1e-10)
+    # float32, against float64 at the same (rounded) inputs
+    args32 = tuple(np.asarray(a, np.float32) for a in args64)
+    args64 = tuple(np.asarray(a, np.float64) for a in args32)
+    # (the mass is a difference of two tail probabilities 25 times larger)
+    assert_allclose(fn(*args32), fn(*args64), rtol=1e-5)
+
+    def total(*args):
+        return fn(*args).sum()
+
+    grads64 = jax.grad(total, argnums=(0, 1, 2))(*args64)
+    grads32 = jax.grad(total, argnums=(0, 1, 2))(*args32)
+    for g32, g64 in zip(grads32, grads64):
+        assert_allclose(g32, g64, rtol=1e-3, atol=1e-4)
+    d = TruncatedCauchy(*args32[:2], low=args32[2], high=args32[2] + np.float32(0.2))
+    q = jnp.asarray([0.01, 0.5, 0.99], jnp.float32)
+    cut = reference.cdf(4.625721)
+    assert_allclose(
+        d.icdf(q), reference.ppf(cut + np.asarray(q, float) * mass), rtol=1e-6
+    )

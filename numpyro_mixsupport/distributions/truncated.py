@@ -71,7 +71,15 @@ def _check_base_dist(base_dist: Distribution, supported_types: tuple) -> None:
 
 
 def _log_cdf(base_dist: Distribution, value: ArrayLike) -> Array:
-    """``log F(value)``, by the base distribution's ``log_cdf`` where it has one."""
+    """``log F(value)``, by the base distribution's ``log_cdf`` where it has one.
+
+    For a ``Cauchy`` base, ``F(x) = atan2(1, -z) / pi`` with ``z = (x - loc) /
+    scale``, which is free of the cancellation in ``1/2 + atan(z) / pi`` in the left
+    tail.
+    """
+    if isinstance(base_dist, Cauchy):
+        z = (value - base_dist.loc) / base_dist.scale
+        return jnp.log(jnp.arctan2(1.0, -z)) - math.log(math.pi)
     log_cdf = getattr(base_dist, "log_cdf", None)
     if callable(log_cdf):
         return log_cdf(value)
@@ -134,10 +142,13 @@ def _ndtri_exp_jvp(
 
 
 def _quantile_from_log_prob(base_dist: Distribution, log_p: ArrayLike) -> Array:
-    """``x`` with ``log F(x) = log_p``: in log space for a ``Normal`` base, else
-    by ``base_dist.icdf`` of the (clamped) probability."""
+    """``x`` with ``log F(x) = log_p <= log(1/2)``: in log space for a ``Normal``
+    base, as ``loc - scale / tan(pi p)`` for a ``Cauchy`` base (accurate for small
+    ``p``), else by ``base_dist.icdf`` of the (clamped) probability."""
     if isinstance(base_dist, Normal):
         return base_dist.loc + base_dist.scale * _ndtri_exp(log_p)
+    if isinstance(base_dist, Cauchy):
+        return base_dist.loc - base_dist.scale / jnp.tan(math.pi * jnp.exp(log_p))
     return base_dist.icdf(clamp_probs(jnp.exp(log_p)))
 
 
