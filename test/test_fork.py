@@ -528,3 +528,30 @@ def test_junit_counts_per_module_and_table(tmp_path):
     table = fork.format_table({"a": {"fork": a}, "b": {"fork": ab, "stock": a}}, {})
     assert table.splitlines()[1].split() == ["a", "1/1/0", "not", "run"]
     assert table.splitlines()[3].split() == ["total", "1/2/2", "1/1/0"]
+
+
+def test_check_results_judges_ours_on_the_fork_alone():
+    ok = fork.Counts(passed=3)
+    results = {
+        "numpyro test/a.py": {"fork": ok, "stock": fork.Counts(passed=3)},
+        "ours test/mixsupport": {"fork": ok},
+    }
+    assert fork.check_results(results) == 0
+    results["ours test/mixsupport"] = {
+        "fork": fork.Counts(passed=2, failed=1, exit_code=1, failures=["t"])
+    }
+    assert fork.check_results(results) == 1
+
+
+def test_check_results_flags_a_numpyro_test_broken_by_the_fork():
+    results = {
+        "numpyro test/a.py": {
+            "fork": fork.Counts(passed=2, failed=1, exit_code=1, failures=["t"]),
+            "stock": fork.Counts(passed=3),
+        }
+    }
+    assert fork.check_results(results) == 1
+    results["numpyro test/a.py"]["stock"] = fork.Counts(
+        passed=2, failed=1, exit_code=1, failures=["t"]
+    )
+    assert fork.check_results(results) == 0
