@@ -81,17 +81,128 @@ def test_every_piece_is_reached(name):
         assert bool(((y > lo) & (y < hi)).any()), (lower, upper)
 
 
-def test_three_pieces_is_a_translation_on_each_piece():
-    t = biject_to(THREE_PIECES)
-    # H is the real line: identity below -1, then [0, 1) and [3, inf) shifted.
+def test_three_pieces_rays_translated_finite_piece_unit_length():
+    support = C.union(C.less_than(-3.0), C.interval(0.0, 1e-4), C.greater_than(5.0))
+    t = biject_to(support)
+    # H is the real line: (-inf, 0] is the left ray shifted by -3, [0, 1] the
+    # finite piece scaled to unit length, [1, inf) the right ray shifted by +4.
+    x = jnp.array([-3.0, -0.5, 0.25, 0.75, 2.0])
+    assert_allclose(t(x), [-6.0, -3.5, 0.25e-4, 0.75e-4, 6.0], rtol=1e-12)
+    assert_allclose(t.inv(jnp.array([0.5e-4, 5.5])), [0.5, 1.5], rtol=1e-12)
     assert_allclose(
-        t(jnp.array([-3.0, -1.5, -0.5, 0.5, 2.0])), [-3.0, -1.5, 0.5, 3.5, 5.0]
+        t.log_abs_det_jacobian(x, t(x)), [0.0, 0.0, np.log(1e-4), np.log(1e-4), 0.0]
     )
-    assert_allclose(t.inv(jnp.array([0.25, 3.5])), [-0.75, 0.5])
-    # Points of a gap are projected onto its seam.
-    assert_allclose(t.inv(jnp.array([2.0])), [0.0])
-    # The seam point goes to the piece that holds it: 1 is in [0, 1], 3 is not in (3, inf).
-    assert_allclose(t(jnp.array([0.0])), [1.0])
+    # A point of a gap goes to the end of the piece below it.
+    assert_allclose(t.inv(jnp.array([2.0, -1.0])), [1.0, 0.0])
+
+
+@pytest.mark.parametrize("width", [1e-1, 1e-3, 1e-6, 1e3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pulled_back_density_has_no_barrier(width, dtype):
+    # 0.5 U(0, w) + 0.5 U(1, 2) pulled back to the real line is
+    # sigma(x) (1 - sigma(x)), whatever w: no barrier between the pieces.
+    if width < 1:
+        first, second = (0.0, width), (1.0, 2.0)
+    else:
+        first, second = (0.0, 1.0), (2.0, 2.0 + width)
+    support = C.union(C.interval(*first), C.interval(*second))
+    t = biject_to(support)
+    x = jnp.linspace(-10.0, 10.0, 401, dtype=dtype)
+    y = t(x)
+    widths = jnp.where(y <= first[1], first[1] - first[0], second[1] - second[0])
+    log_density = jnp.log(0.5 / widths) + t.log_abs_det_jacobian(x, y)
+    expected = jax.nn.log_sigmoid(x) + jax.nn.log_sigmoid(-x)
+    tol = 1e-10 if dtype == np.float64 else 2e-4
+    assert_allclose(log_density, expected, atol=tol)
+
+
+def test_every_interval_gets_the_same_room():
+    support = C.union(
+        C.interval(1e4, 1e4 + 1e3), C.interval(0.0, 1.0), C.interval(5.0, 5.0 + 1e-6)
+    )
+    t = biject_to(support)
+    # Sorted, the pieces take thirds of (0, 3) before the sigmoid.
+    ends = jnp.array([0.0, 1.0, 5.0, 5.0 + 1e-6, 1e4, 1.1e4])
+    s = 3 * jax.nn.sigmoid(t.inv(ends))
+    assert_allclose(s, [0.0, 1.0, 1.0, 2.0, 2.0, 3.0], atol=1e-6)
+
+
+def test_overlapping_intervals_share_room_by_the_uncovered_fraction():
+    # [0, 2] and [1, 5]: the second interval is 3/4 uncovered, so the union is
+    # (0, 1.75) in the collapsed coordinate, with slopes 2 and 4 per unit.
+    t = biject_to(C.union(C.interval(0.0, 2.0), C.interval(1.0, 5.0)))
+    y = jnp.array([1.0, 2.0, 3.0, 5.0])
+    s = 1.75 * jax.nn.sigmoid(t.inv(y))
+    assert_allclose(s, [0.5, 1.0, 1.25, 1.75], rtol=1e-6)
+    # Nested and repeated intervals take no room of their own: the map is
+    # NumPyro's map onto the interval that holds them.
+    nested = biject_to(C._Union([C.interval(0.0, 3.0), C.interval(0.5, 1.0)]))
+    repeated = biject_to(C._Union([C.interval(0.0, 3.0), C.interval(0.0, 3.0)]))
+    plain = biject_to(C.interval(0.0, 3.0))
+    x = jnp.linspace(-5.0, 5.0, 11)
+    assert_allclose(nested(x), plain(x), rtol=1e-12)
+    assert_allclose(repeated(x), plain(x), rtol=1e-12)
+    assert_allclose(
+        nested.log_abs_det_jacobian(x, nested(x)),
+        plain.log_abs_det_jacobian(x, plain(x)),
+        rtol=1e-10,
+    )
+
+
+def test_continuous_in_the_bounds_as_intervals_meet():
+    x = jnp.linspace(-4.0, 4.0, 81)
+
+    def f(b):
+        return biject_to(C.union(C.interval(0.0, b), C.interval(1.0, 2.0)))(x)
+
+    eps = 1e-7
+    below, at, above = f(1.0 - eps), f(1.0), f(1.0 + eps)
+    assert float(jnp.max(jnp.abs(below - at))) < 1e-5
+    assert float(jnp.max(jnp.abs(above - at))) < 1e-5
+
+
+def test_empty_traced_interval_takes_no_room():
+    @jax.jit
+    def f(a, x):
+        return biject_to(C.union(C.interval(a, 0.0), C.interval(2.0, 3.0)))(x)
+
+    y = f(1.0, jnp.linspace(-5.0, 5.0, 11))
+    assert bool(((y >= 2.0) & (y <= 3.0)).all())
+
+
+@pytest.mark.parametrize(
+    "support, x, expected",
+    [
+        (C.union(C.interval(-3.0, -2.0), C.positive), 1e3, np.inf),
+        (C.union(C.interval(-3.0, -2.0), C.positive), np.inf, np.inf),
+        (C.union(C.less_than(-3.0), C.positive), np.inf, np.inf),
+        (C.union(C.less_than(-3.0), C.positive), -np.inf, -np.inf),
+        (C.union(C.less_than(-3.0), C.interval(0.0, 1.0)), 1e3, -np.inf),
+        (C.union(C.interval(0.0, 1.0), C.interval(2.0, 3.0)), np.inf, 3.0),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_infinite_and_overflowing_inputs(support, x, expected, dtype):
+    t = biject_to(support)
+    y = t(jnp.asarray(x, dtype))
+    assert not bool(jnp.isnan(y))
+    assert_allclose(y, expected, rtol=1e-6)
+    # as NumPyro's own transform onto a ray does
+    assert jnp.isinf(biject_to(C.positive)(jnp.asarray(1e3, dtype)))
+
+
+def test_float32_overflow_is_inf_not_nan():
+    t = biject_to(C.union(C.interval(-3.0, -2.0), C.positive))
+    y = t(jnp.float32(89.0))
+    assert y.dtype == jnp.float32 and bool(jnp.isposinf(y))
+
+
+def test_no_nan_gradient():
+    support = C.union(C.less_than(-3.0), C.interval(0.0, 1e-4), C.greater_than(5.0))
+    t = biject_to(support)
+    x = jnp.linspace(-50.0, 50.0, 101)
+    grad = jax.vmap(jax.grad(lambda v: t.log_abs_det_jacobian(v, t(v)) + t(v)))(x)
+    assert bool(jnp.isfinite(grad).all())
 
 
 def _interval_parts(draw, dtype):
@@ -167,10 +278,19 @@ def test_random_unions_inverse_of_union_points(dtype, data):
     assert_allclose(t(x), y, rtol=tol, atol=tol * max(1.0, float(jnp.abs(y).max())))
 
 
-def test_union_of_intervals_simplifies_to_numpyro_transform():
-    t = biject_to(C.union(C.positive, C.greater_than(-1.0)))
+@pytest.mark.parametrize(
+    "support, expected",
+    [
+        (C.union(C.positive, C.greater_than(-1.0)), C.greater_than(-1.0)),
+        (C.union(C.less_than(2.0), C.less_than_eq(1.0)), C.less_than(2.0)),
+        (C.union(C.positive, C.nonnegative), C.positive),
+    ],
+)
+def test_union_of_rays_is_numpyro_transform(support, expected):
+    t = biject_to(support)
     assert isinstance(t, ComposeTransform)
-    assert_allclose(t(0.0), 0.0)
+    x = jnp.linspace(-3.0, 3.0, 7)
+    assert_allclose(t(x), biject_to(expected)(x))
 
 
 def test_traced_batched_bounds_under_jit_vmap_grad():
@@ -180,16 +300,22 @@ def test_traced_batched_bounds_under_jit_vmap_grad():
 
     y = jax.jit(f)(1.0, 2.0, jnp.array([-2.0, 0.0, 2.0]))
     assert bool(C.union(C.interval(0.0, 1.0), C.interval(2.0, 3.0))(y).all())
-    grads = jax.grad(lambda b, c: f(b, c, jnp.array([-2.0, 0.5, 2.0])).sum(), (0, 1))(
-        1.0, 2.0
-    )
-    assert all(bool(jnp.isfinite(g)) for g in grads)
-    # Exact derivative: H = (0, b + 1) and the second piece is shifted by c - b.
-    z = jax.nn.sigmoid(jnp.array([-2.0, 0.5, 2.0])) * 2.0
-    d_db = jnp.where(z >= 1.0, z / 2.0 - 1.0, z / 2.0).sum()
-    d_dc = (z >= 1.0).sum()
-    assert_allclose(grads[0], d_db, rtol=1e-6)
-    assert_allclose(grads[1], d_dc, rtol=1e-6)
+    x = jnp.array([-2.0, 0.5, 2.0])
+    grads = jax.grad(lambda b, c: f(b, c, x).sum(), (0, 1))(1.5, 2.0)
+    # Exact derivative: s = 2 sigmoid(x); y = b s on the first piece (s < 1),
+    # y = c + (s - 1) on the second.
+    s = 2.0 * jax.nn.sigmoid(x)
+    assert_allclose(grads[0], jnp.where(s < 1.0, s, 0.0).sum(), rtol=1e-10)
+    assert_allclose(grads[1], (s >= 1.0).sum(), rtol=1e-10)
+    # and of the log-Jacobian: log(b) on the first piece
+    log_det_grad = jax.grad(
+        lambda b: (
+            biject_to(C.union(C.interval(0.0, b), C.interval(3.0, 4.0)))
+            .log_abs_det_jacobian(x, f(b, 3.0, x))
+            .sum()
+        )
+    )(1.5)
+    assert_allclose(log_det_grad, (s < 1.0).sum() / 1.5, rtol=1e-10)
 
     bs = jnp.array([0.5, 1.0, 2.0])
     cs = jnp.array([1.0, 3.0, 2.5])

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from numpyro._typing import NumLike
+import numpyro.distributions.constraints as numpyro_constraints
 from numpyro.distributions.constraints import *  # noqa: F403
 from numpyro.distributions.constraints import (
     Constraint,
@@ -31,21 +32,20 @@ from numpyro.distributions.constraints import (
     _OpenInterval,
     _Real,
     dependent_property,  # noqa: F401
-    greater_than,
-    greater_than_eq,
     independent,  # noqa: F401
-    integer_greater_than,
-    integer_interval,
-    interval,
     is_dependent,
-    less_than,
-    less_than_eq,
-    open_interval,
+    less_than_eq,  # noqa: F401
+    open_interval,  # noqa: F401
     positive_ordered_vector,  # noqa: F401
-    real,
 )
 
 __all__ = [*_numpyro_all, "union"]
+#: The package's module has every name of NumPyro's, private ones included.
+__package_only__ = ("__getattr__",)
+
+
+def __getattr__(name: str):
+    return getattr(numpyro_constraints, name)
 
 
 class _Union(Constraint[NumLike]):
@@ -53,7 +53,7 @@ class _Union(Constraint[NumLike]):
     The union of constraints that share ``event_dim`` and ``is_discrete``: a value
     satisfies it when it satisfies at least one of its parts.
 
-    Build it with :func:`union`, which simplifies what can be decided statically.
+    Build it with :func:`union`.
     """
 
     def __init__(self, parts: Sequence[Constraint]) -> None:
@@ -93,27 +93,26 @@ class _Union(Constraint[NumLike]):
         if not isinstance(other, _Union) or len(self.parts) != len(other.parts):
             return False
         if static:
-            return all(a.eq(b, static=True) for a, b in zip(self.parts, other.parts))
+            return all(_same_constraint(a, b) for a, b in zip(self.parts, other.parts))
         result = jnp.array(True)
         for a, b in zip(self.parts, other.parts):
+            if type(a) is not type(b):
+                return False
             result = result & a.eq(b, static=False)
         return result
 
 
 def _same_constraint(a: Constraint, b: Constraint) -> bool:
-    # Statically the same set. ``eq`` alone does not tell open from closed ends
-    # (``positive.eq(greater_than_eq(0.0))`` holds), so the types must match too.
+    # The same set, decided without the values of array bounds. ``eq`` alone
+    # does not tell open from closed ends (``positive.eq(greater_than_eq(0.0))``
+    # holds), so the types must match too.
     return a is b or (type(a) is type(b) and bool(a.eq(b, static=True)))
-
-
-def _is_concrete(value: ArrayLike) -> bool:
-    return not isinstance(value, jax.core.Tracer)
 
 
 def _finite_end(value: ArrayLike) -> Optional[ArrayLike]:
     # An end whose value is known to be infinite everywhere is reported as None,
     # the same as the open end of ``greater_than`` or ``less_than``.
-    if _is_concrete(value) and np.all(np.isinf(np.asarray(value))):
+    if not isinstance(value, jax.core.Tracer) and np.all(np.isinf(np.asarray(value))):
         return None
     return value
 
@@ -148,129 +147,19 @@ def _interval_span(constraint: Constraint) -> Optional[tuple]:
     return None
 
 
-def _span_is_concrete(span: tuple) -> bool:
-    return all(end is None or _is_concrete(end) for end in span[:2])
-
-
-def _constraint_from_span(span: tuple, is_discrete: bool) -> Optional[Constraint]:
+def _is_empty_interval(constraint: Constraint) -> bool:
+    # Whether an interval with static bounds (Python scalars or NumPy arrays, as
+    # for ``eq(static=True)``) holds no point, anywhere in its batch.
+    span = _interval_span(constraint)
+    if span is None or any(end is None for end in span[:2]):
+        return False
     lower, upper, lower_closed, upper_closed = span
-    if is_discrete:
-        if lower is None:
-            return None
-        if upper is None:
-            return integer_greater_than(lower)
-        return integer_interval(lower, upper)
-    if lower is None and upper is None:
-        return real
-    if upper is None:
-        return greater_than_eq(lower) if lower_closed else greater_than(lower)
-    if lower is None:
-        return less_than_eq(upper) if upper_closed else less_than(upper)
+    if isinstance(lower, jax.Array) or isinstance(upper, jax.Array):
+        return False
+    lower, upper = np.asarray(lower), np.asarray(upper)
     if lower_closed and upper_closed:
-        return interval(lower, upper)
-    if not (lower_closed or upper_closed):
-        return open_interval(lower, upper)
-    return None
-
-
-def _pick_end(a: Optional[ArrayLike], b: Optional[ArrayLike], take_min: bool):
-    # The merged end, reusing one of the given objects where one of them wins
-    # everywhere so that Python scalars and dtypes are kept.
-    if a is None or b is None:
-        return None
-    na, nb = np.asarray(a), np.asarray(b)
-    if np.all(na <= nb):
-        return a if take_min else b
-    if np.all(nb <= na):
-        return b if take_min else a
-    return np.minimum(na, nb) if take_min else np.maximum(na, nb)
-
-
-def _end_closedness(a, b, closed_a, closed_b, pick_a_when):
-    # Closedness of the merged end: that of the end which is kept, both when they
-    # tie. ``None`` when it differs across the batch.
-    if a is None or b is None:
-        return False
-    na, nb = np.asarray(a), np.asarray(b)
-    closed = np.where(
-        pick_a_when(na, nb),
-        closed_a,
-        np.where(pick_a_when(nb, na), closed_b, closed_a or closed_b),
-    )
-    if np.all(closed):
-        return True
-    if not np.any(closed):
-        return False
-    return None
-
-
-def _merge_spans(a: tuple, b: tuple, is_discrete: bool) -> Optional[tuple]:
-    """The union of two intervals when it is one interval everywhere, else None."""
-    (la, ua, lca, uca), (lb, ub, lcb, ucb) = a, b
-    inf = np.inf
-    nla, nlb = (np.asarray(-inf if v is None else v, dtype=float) for v in (la, lb))
-    nua, nub = (np.asarray(inf if v is None else v, dtype=float) for v in (ua, ub))
-    if is_discrete:
-        connected = (nlb <= nua + 1) & (nla <= nub + 1)
-    else:
-        connected = ((nlb < nua) | ((nlb == nua) & (lcb or uca))) & (
-            (nla < nub) | ((nla == nub) & (lca or ucb))
-        )
-    if not np.all(connected):
-        return None
-    lower_closed = _end_closedness(la, lb, lca, lcb, np.less)
-    upper_closed = _end_closedness(ua, ub, uca, ucb, np.greater)
-    if lower_closed is None or upper_closed is None:
-        return None
-    lower = _pick_end(la, lb, take_min=True)
-    upper = _pick_end(ua, ub, take_min=False)
-    return lower, upper, lower_closed, upper_closed
-
-
-def _merge_intervals(parts: list, is_discrete: bool) -> list:
-    # ``parts`` holds (constraint, span) pairs with concrete bounds; returns the
-    # pairs of the merged intervals. A merged constraint is built only where no
-    # part already is that interval.
-    def merge(item_a, item_b):
-        span = _merge_spans(item_a[1], item_b[1], is_discrete)
-        if span is None:
-            return None
-        for constraint, original in (item_a, item_b):
-            if all(x is y for x, y in zip(span, original)):
-                return constraint, original
-        constraint = _constraint_from_span(span, is_discrete)
-        return None if constraint is None else (constraint, span)
-
-    if all(np.ndim(end) == 0 for _, span in parts for end in span[:2]):
-        # Scalar bounds: sort by lower end (closed ends first) and sweep.
-        def key(item):
-            lower, _, lower_closed, _ = item[1]
-            return (-np.inf if lower is None else float(lower), not lower_closed)
-
-        merged = []
-        for item in sorted(parts, key=key):
-            combined = merge(merged[-1], item) if merged else None
-            if combined is None:
-                merged.append(item)
-            else:
-                merged[-1] = combined
-        return merged
-
-    merged = list(parts)
-    changed = True
-    while changed:
-        changed = False
-        for i in range(len(merged)):
-            for j in range(i + 1, len(merged)):
-                combined = merge(merged[i], merged[j])
-                if combined is not None:
-                    merged[i] = combined
-                    del merged[j]
-                    changed = True
-                    break
-            if changed:
-                break
-    return merged
+        return bool(np.any(lower > upper))
+    return bool(np.any(lower >= upper))
 
 
 def union(*parts: Constraint) -> Constraint:
@@ -279,11 +168,13 @@ def union(*parts: Constraint) -> Constraint:
     of ``parts``. Parts must share ``event_dim`` and be all discrete or all
     continuous.
 
-    What can be decided statically is simplified: nested unions are flattened,
-    duplicates dropped, a union holding :data:`real` is :data:`real`, intervals
-    with concrete bounds that overlap or touch are merged, and a union left with a
-    single part is that part. Bounds that are traced arrays decide nothing, and
-    the result stays a union.
+    The result depends on the parts' types and on static bounds only, never on
+    the values of array bounds, so a union has the same structure whether its
+    bounds are concrete or traced: nested unions are flattened, parts equal to an
+    earlier part (as for ``eq(static=True)``) are dropped, a union holding
+    :data:`real` (or ``independent(real, n)``) is that constraint, and a union
+    left with a single part is that part. Intervals that overlap stay separate
+    parts.
 
     :func:`~numpyro.distributions.transforms.biject_to` maps the real line onto a
     union of intervals (see
@@ -291,11 +182,11 @@ def union(*parts: Constraint) -> Constraint:
     ones included.
 
     :param parts: the constraints to join.
-    :return: the (simplified) union constraint.
+    :return: the union constraint.
     :raises TypeError: if a part is not a
         :class:`~numpyro.distributions.constraints.Constraint`.
-    :raises ValueError: if no part is given, a part is ``dependent``, or the parts
-        differ in ``event_dim`` or in ``is_discrete``.
+    :raises ValueError: if no part is given, a part is ``dependent`` or an empty
+        interval, or the parts differ in ``event_dim`` or in ``is_discrete``.
 
     **Example**
 
@@ -304,8 +195,8 @@ def union(*parts: Constraint) -> Constraint:
        >>> from numpyro_mixsupport.distributions import constraints
        >>> constraints.union(constraints.interval(0.0, 1.0), constraints.interval(2.0, 3.0))
        Union(Interval(lower_bound=0.0, upper_bound=1.0), Interval(lower_bound=2.0, upper_bound=3.0))
-       >>> constraints.union(constraints.positive, constraints.greater_than(-1.0))
-       GreaterThan(lower_bound=-1.0)
+       >>> constraints.union(constraints.positive, constraints.positive)
+       Positive(lower_bound=0.0)
        >>> constraints.union(constraints.real, constraints.positive)
        Real()
     """
@@ -323,6 +214,12 @@ def union(*parts: Constraint) -> Constraint:
                 f"union() cannot take a dependent constraint, got {part!r}; pass "
                 "the constraint the value satisfies"
             )
+        if _is_empty_interval(part):
+            raise ValueError(
+                f"union() got the empty interval {part!r}, whose lower bound is "
+                "above its upper bound (or equal to it with an open end); pass "
+                "the bounds in increasing order"
+            )
         flat.extend(part.parts if isinstance(part, _Union) else (part,))
 
     def describe(attribute):
@@ -337,28 +234,16 @@ def union(*parts: Constraint) -> Constraint:
             "union() parts must be all discrete or all continuous, got "
             f"{describe('is_discrete')}"
         )
-    is_discrete = flat[0].is_discrete
 
     unique: list = []
     for part in flat:
-        if not any(_same_constraint(part, other) for other in unique):
-            unique.append(part)
-
-    spans, opaque = [], []
-    for part in unique:
-        if isinstance(part, _IndependentConstraint) and isinstance(
-            part.base_constraint, _Real
+        if isinstance(part, _Real) or (
+            isinstance(part, _IndependentConstraint)
+            and isinstance(part.base_constraint, _Real)
         ):
             return part
-        span = _interval_span(part)
-        if span is not None and span[0] is None and span[1] is None and not is_discrete:
-            return real
-        if span is not None and _span_is_concrete(span):
-            spans.append((part, span))
-        else:
-            opaque.append(part)
-
-    result = [part for part, _ in _merge_intervals(spans, is_discrete)] + opaque
-    if len(result) == 1:
-        return result[0]
-    return _Union(result)
+        if not any(_same_constraint(part, other) for other in unique):
+            unique.append(part)
+    if len(unique) == 1:
+        return unique[0]
+    return _Union(unique)
