@@ -42,3 +42,6 @@ from numpyro_mixsupport.distributions.truncated import (  # noqa: F401
 )
 
 __all__ = [*_numpyro_all, "IntervalUnionTransform"]
+
+# Refuse latent unions whose draws NumPyro 0.22's inference would build wrongly.
+import numpyro_mixsupport.infer._guard  # noqa: E402, F401

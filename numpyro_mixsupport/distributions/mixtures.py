@@ -511,7 +511,7 @@ def _image_of_end(
     # t with traced parameters replaced by ones: it does not depend on them where
     # the sign of t is known without tracing (an affine ``loc``, say).
     if end is not None:
-        return t(end)
+        return _static_if_possible(t, t(end), end)
     infinity = side * np.inf
     stand_in = jax.tree.map(
         lambda leaf: (
@@ -521,7 +521,18 @@ def _image_of_end(
     )
     if np.all(np.isinf(np.asarray(stand_in(infinity)))):
         return None
-    return t(infinity)
+    return _static_if_possible(t, t(infinity), infinity)
+
+
+def _static_if_possible(t: Transform, image: ArrayLike, end) -> ArrayLike:
+    # The image of a constant end under a transform with constant parameters is
+    # a constant too: a Python scalar or a NumPy array, not a JAX array.
+    if isinstance(end, jax.Array) or any(
+        isinstance(leaf, jax.Array) for leaf in jax.tree.leaves(t)
+    ):
+        return image
+    image = np.asarray(image)
+    return image.item() if image.ndim == 0 else image
 
 
 def _interval_constraint(lower, upper, lower_closed: bool, upper_closed: bool):
