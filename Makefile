@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install test fuzz lint format clean bench demo docs notebooks fork upstream-patch fork-test
+.PHONY: install test fuzz lint format clean bench demo docs notebooks fork fork-branch fork-test fork-test-release upstream-test-full
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,21 +45,33 @@ docs: install
 notebooks: install
 	$(BIN)/python -m pytest -p no:cacheprovider --nbmake notebooks/
 
-# The patched NumPyro wheel, built from the pinned sdist (downloaded, hash
-# checked) and the patch modules; see numpyro_mixsupport/fork.py.
+# The fork (developer tooling in fork/; `python -m fork --help`).
+# The patched NumPyro wheel: NumPyro 0.22.0's hash-checked sdist with the whole
+# series of upstream/ applied, built twice to check that it is reproducible.
 fork: install
-	$(BIN)/python -m numpyro_mixsupport.fork build
+	$(BIN)/python -m fork build
 
-# The upstream patch, dist/numpyro-mixsupport.patch. NUMPYRO_SRC=path/to/numpyro
-# writes it against a NumPyro git checkout instead of the sdist.
-upstream-patch: install
-	$(BIN)/python -m numpyro_mixsupport.fork patch $(if $(NUMPYRO_SRC),--numpyro-src $(NUMPYRO_SRC))
+# The fork branch: one commit per pull request of upstream/, on NumPyro's master
+# (NUMPYRO_SRC=path/to/numpyro-checkout, by default the snapshot in
+# ../shared/upstream/), in build/fork-branch; each commit as a patch in
+# dist/upstream/. `pip install "git+file://$(CURDIR)/build/fork-branch@mixsupport"`.
+fork-branch: install
+	$(BIN)/python -m fork branch $(if $(NUMPYRO_SRC),--numpyro-src $(NUMPYRO_SRC))
 
-# NumPyro's own tests on the fork wheel and on stock NumPyro, each in a fresh
-# virtual environment, and ours on the fork; prints the counts side by side.
+# NumPyro's tests under its own configuration and root conftest, on the branch
+# top, and again on master for those that fail on the branch.
 FORK_TEST_WORKERS ?= 2
-fork-test: fork
-	$(BIN)/python -m numpyro_mixsupport.fork test --workers $(FORK_TEST_WORKERS)
+fork-test: fork-branch
+	$(BIN)/python -m fork -n $(FORK_TEST_WORKERS) test
+
+# The tests the series adds, from the patched 0.22.0 sdist, on the fork wheel.
+fork-test-release: fork
+	$(BIN)/python -m fork -n $(FORK_TEST_WORKERS) test-release
+
+# NumPyro's whole test/ as its CI runs it (x64 and chain jobs included), on the
+# branch top and, for what fails there, on master. Hours on two cores.
+upstream-test-full: fork-branch
+	$(BIN)/python -m fork -n $(FORK_TEST_WORKERS) test --full
 
 clean:
-	rm -rf $(VENV) .ci-venv .ci-fork-venv .ci-stock-venv build dist *.egg-info docs/_build docs/_generated
+	rm -rf $(VENV) .ci-venv build dist *.egg-info docs/_build docs/_generated

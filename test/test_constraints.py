@@ -10,6 +10,7 @@ import pytest
 import jax
 import jax.numpy as jnp
 
+import numpyro_mixsupport.distributions as dist
 from numpyro_mixsupport.distributions import constraints
 
 C = constraints
@@ -239,3 +240,16 @@ def test_point_interval_and_traced_reversed_bounds_are_accepted():
     # Traced bounds are not checked: they decide nothing.
     f = jax.jit(lambda a: C.union(C.interval(a, 0.0), C.interval(2.0, 3.0))(2.5))
     assert bool(f(1.0))
+
+
+def test_vmap_over_union():
+    from numpyro.distributions.batch_util import vmap_over
+
+    u = C.union(C.interval(0.0, jnp.array([1.0, 2.0, 3.0])), C.interval(4.0, 5.0))
+    axes = vmap_over(u, parts=[vmap_over(u.parts[0], upper_bound=0), None])
+    inside = jax.vmap(lambda c, x: c(x), in_axes=(axes, 0))(u, jnp.array([1.5] * 3))
+    assert_array_equal(inside, [False, True, True])
+    t = dist.transforms.biject_to(u)
+    t_axes = vmap_over(t, codomain=axes)
+    y = jax.vmap(lambda t, x: t(x), in_axes=(t_axes, 0))(t, jnp.zeros(3))
+    assert bool(u(y).all())

@@ -1,7 +1,7 @@
 # Copyright Contributors to the numpyro-mixsupport project.
 # SPDX-License-Identifier: Apache-2.0
-"""The fork builder (package only, not copied to the fork). No network: the
-build from the downloaded sdist is run by CI (``make fork fork-test``)."""
+"""The fork tooling (fork/). No network: the builds from NumPyro's sdist and
+master snapshot are run by CI (``make fork fork-branch fork-test``)."""
 
 import ast
 from pathlib import Path
@@ -13,8 +13,8 @@ import zipfile
 
 import pytest
 
+from fork import build, series, splice as fork
 import numpyro
-from numpyro_mixsupport import fork
 
 TARGET = '''\
 """Target module."""
@@ -176,16 +176,6 @@ def test_splice_is_deterministic():
     assert _splice().source == _splice().source
 
 
-def test_refuses_a_replaced_definition_missing_from_the_target():
-    target = TARGET.replace("class Beta:", "class Gamma:")
-    with pytest.raises(
-        fork.ForkError,
-        match=r"pkg/mod.py: definition 'Beta' that patch/mod.py replaces is "
-        "missing from the target",
-    ):
-        _splice(target=target, replaces={"Beta"})
-
-
 def test_refuses_to_replace_a_private_helper_of_the_target():
     # A private helper is an implementation detail: other definitions of the
     # target may call it with its own signature, so it is never replaced.
@@ -199,20 +189,16 @@ def test_refuses_to_replace_a_private_helper_of_the_target():
 
 
 def test_patch_modules_define_no_private_name_of_numpyro():
-    root = Path(numpyro.__file__).parent / "distributions"
-    for path in fork.patch_module_paths():
-        ours = {
-            d.name
-            for d in fork.parse_patch_module(path.read_text(), str(path)).definitions
-        }
+    root = Path(numpyro.__file__).parent
+    for rel, patch in series.read_patch_modules().items():
+        module, target_rel = series.target_of(series.REPO_ROOT / rel)
         theirs = set(
             fork.read_target(
-                (root / path.name).read_text(),
-                f"numpyro.distributions.{path.stem}",
-                str(root / path.name),
+                (root.parent / target_rel).read_text(), module, target_rel
             ).definitions
         )
-        assert not {name for name in ours & theirs if name.startswith("_")}
+        ours = {d.name for d in patch.definitions}
+        assert not {name for name in ours & theirs if name.startswith("_")}, rel
 
 
 def test_refuses_a_name_neither_target_nor_header_binds():
@@ -347,6 +333,329 @@ def test_doc_entries_go_beside_their_peers():
     )
 
 
+CLASS_TARGET = '''\
+"""Target module."""
+
+import jax.numpy as jnp
+
+
+class Mixture(Base):
+    """Upstream docstring.
+
+    .. doctest::
+
+       >>> 1
+       1
+    """
+
+    fields = ("a",)
+
+    def __init__(self, a, support=None):
+        self.a = a
+        # a stale comment about the check
+        self._support = support
+        if support is None:
+            raise ValueError("same support")
+        else:
+            assert isinstance(support, str)
+        self.done = True
+
+    @property
+    def support(self):
+        return self._support
+
+    def sample(self, key):
+        return jnp.zeros(())
+'''
+
+CLASS_PATCH = '''\
+"""Patch module."""
+
+import jax.numpy as jnp
+
+from pkg import mod
+
+__all__ = []
+__package_only__ = ("Mixture.__init__", "build")
+
+
+def build(a):
+    return Mixture(a)
+
+
+class Mixture(mod.Mixture):
+    """Supports may differ."""
+
+    def __init__(self, a, support=None):
+        super().__init__(a, support="x")
+
+    @property
+    def support(self):
+        return _union(self._support)
+
+    def log_prob(self, value):
+        return jnp.log(value)
+
+
+def _union(support):
+    return support
+'''
+
+
+def _splice_class(**kwargs):
+    parsed = fork.parse_patch_module(CLASS_PATCH, "patch/mod.py", "pkg.mod")
+    return fork.splice(
+        parsed,
+        CLASS_TARGET,
+        target_module="pkg.mod",
+        target_path="pkg/mod.py",
+        **kwargs,
+    )
+
+
+def test_class_of_the_target_changes_method_by_method():
+    parsed = fork.parse_patch_module(CLASS_PATCH, "patch/mod.py", "pkg.mod")
+    assert parsed.package_only == {"Mixture.__init__", "build"}
+    assert parsed.qualnames() == [
+        "Mixture.__doc__",
+        "Mixture.support",
+        "Mixture.log_prob",
+        "_union",
+    ]
+    result = _splice_class()
+    assert result.replaced == ["Mixture.__doc__", "Mixture.support"]
+    assert result.appended == ["Mixture.log_prob", "_union"]
+    source = result.source
+    # the class keeps its base, its other members and NumPyro's __init__
+    assert "class Mixture(Base):" in source
+    assert 'raise ValueError("same support")' in source
+    assert "def sample(self, key):" in source
+    assert "return _union(self._support)" in source
+    # the docstring gains a paragraph; the upstream doctest stays
+    assert '       >>> 1\n       1\n\n    Supports may differ.\n    """' in source
+    # a new method goes at the end of the class, before the next definition
+    tree = ast.parse(source)
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef))
+    assert [getattr(n, "name", None) for n in cls.body][-1] == "log_prob"
+    assert "def build(" not in source and "mod.Mixture" not in source
+
+
+def test_only_the_carried_members_are_spliced():
+    result = _splice_class(carried=["Mixture.log_prob"])
+    assert result.replaced == [] and result.appended == ["Mixture.log_prob"]
+    assert "return self._support\n" in result.source
+    assert "Upstream docstring.\n" in result.source
+    assert "Supports may differ" not in result.source
+    with pytest.raises(fork.ForkError, match="does not define Mixture.nothing"):
+        _splice_class(carried=["Mixture.nothing"])
+
+
+def test_package_only_must_name_a_definition():
+    patch = CLASS_PATCH.replace('"build")', '"nothing")')
+    with pytest.raises(fork.ForkError, match="__package_only__ names 'nothing'"):
+        fork.parse_patch_module(patch, "patch/mod.py", "pkg.mod")
+
+
+def test_statement_edit_replaces_statements_and_their_comments():
+    edit = fork.StatementEdit(
+        file="pkg/mod.py",
+        function=["Missing.__init__", "Mixture.__init__"],
+        action="replace",
+        start="self._support = support",
+        end="if support is None:",
+        text="self._support = support\n_check(support)\n",
+    )
+    out = fork.edit_statements(CLASS_TARGET, edit)
+    assert "stale comment" not in out and "same support" not in out
+    assert (
+        "        self._support = support\n        _check(support)\n"
+        "        self.done = True\n"
+    ) in out
+
+
+def test_statement_edit_captures_and_inserts():
+    source = textwrap.dedent(
+        """\
+        def f(x):
+            flag = False
+            for arg in x:
+                if arg:
+                    flag = True
+            return flag
+        """
+    )
+    edit = fork.StatementEdit(
+        file="m.py",
+        function=["f"],
+        action="replace",
+        start="for arg in x:",
+        captures={"name": r"(\w+) = True"},
+        text="if any(x):\n    {name} = True\n",
+    )
+    out = fork.edit_statements(source, edit)
+    assert "    if any(x):\n        flag = True\n    return flag\n" in out
+    after = fork.StatementEdit(
+        file="m.py", function=["f"], action="insert_after", start="flag = False",
+        text="check(x)",
+    )  # fmt: skip
+    assert "    flag = False\n    check(x)\n    for arg" in fork.edit_statements(
+        source, after
+    )
+
+
+@pytest.mark.parametrize(
+    "function, start, match",
+    [
+        (["g"], "flag = False", "expected one of the functions g, found 0"),
+        (["f"], "nothing = 1", "found 0 times in f"),
+    ],
+)
+def test_statement_edit_refuses_what_it_does_not_find(function, start, match):
+    edit = fork.StatementEdit(
+        file="m.py", function=function, action="replace", start=start, text="pass"
+    )
+    with pytest.raises(fork.ForkError, match=match):
+        fork.edit_statements("def f(x):\n    flag = False\n    return flag\n", edit)
+
+
+TEST_TARGET = """\
+import numpy as np
+
+import numpyro.distributions as dist
+
+
+class T:
+    pass
+
+
+CASES = {
+    "normal": T(),
+}
+LIST = [
+    1,
+    2,
+]
+
+
+def test_cases():
+    assert CASES
+"""
+
+
+def test_test_snippets_join_numpyro_test_files():
+    snippet = textwrap.dedent(
+        """\
+        import numpy as np
+        import pytest
+
+        import numpyro.distributions as dist
+
+
+        class _Helper(T):
+            pass
+
+
+        def test_new():
+            assert _Helper()
+        """
+    )
+    out = fork.merge_test_file(TEST_TARGET, snippet, "t.py", {"_Helper": ["CASES"]})
+    assert out.count("import numpy as np") == 1
+    assert "import pytest\n" in out
+    assert out.index("class _Helper(T):") < out.index("CASES = {")
+    assert out.rstrip().endswith("assert _Helper()")
+    out = fork.extend_table(out, "CASES", ['"union": _Helper()'], "t.py")
+    out = fork.extend_table(out, "LIST", ["3"], "t.py")
+    namespace: dict = {}
+    exec(compile(out.replace("import pytest\n", ""), "t.py", "exec"), namespace)
+    assert list(namespace["CASES"]) == ["normal", "union"]
+    assert namespace["LIST"] == [1, 2, 3]
+    with pytest.raises(fork.ForkError, match="no single literal table 'MISSING'"):
+        fork.extend_table(out, "MISSING", ["1"], "t.py")
+
+
+def test_every_definition_is_carried_by_one_pull_request(tmp_path):
+    prs = series.load_series()
+    modules = series.read_patch_modules()
+    assert series.check_series(prs, modules) == []
+    assert [pr.slug for pr in prs] == sorted(pr.slug for pr in prs)
+    first = prs[0]
+    missing = series.PullRequest(first.slug, first.title, first.folder, {})
+    twice = series.PullRequest("99-twice", "t", tmp_path, dict(first.carries))
+    problems = series.check_series([missing, *prs[1:], twice, first], modules)
+    name = first.carries[next(iter(first.carries))][0]
+    assert any(f"{name} is carried by {first.slug} too" in p for p in problems)
+    assert any("99-twice: no description" in p for p in problems)
+
+
+def _stock_tree(root: Path) -> Path:
+    """A NumPyro source tree made of the installed (stock) package."""
+    shutil.copytree(
+        Path(numpyro.__file__).parent,
+        root / "numpyro",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    (root / "pyproject.toml").write_text("[tool.ruff]\nline-length = 88\n")
+    return root
+
+
+def test_series_applies_to_stock_numpyro_as_a_branch(tmp_path):
+    """The real series on the installed NumPyro 0.22 sources, one commit per pull
+    request: the patched package imports and has the new names, and NumPyro's
+    files keep every line the series does not change."""
+    tree = _stock_tree(tmp_path / "tree")
+    repo = series.init_repo(tree, tmp_path / "repo", "stock")
+    commits = series.write_branch(repo, "mixsupport")
+    assert len(commits) == len(series.load_series())
+    changed = subprocess.run(
+        ["git", "diff", "--name-only", "master", "mixsupport"],
+        cwd=repo, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert "numpyro/distributions/mixtures.py" in changed
+    assert "numpyro/infer/util.py" in changed
+    for rel in changed:
+        assert "numpyro_mixsupport" not in (repo / rel).read_text(), rel
+    stat = subprocess.run(
+        ["git", "diff", "--numstat", "master", "mixsupport", "--",
+         "numpyro/distributions/mixtures.py"],
+        cwd=repo, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    # NumPyro's MixtureGeneral changes in a few methods, not as a whole class
+    assert int(stat[1]) < 60, stat
+    code = (
+        "import jax.numpy as jnp\n"
+        "import numpyro.distributions as dist\n"
+        "from numpyro.distributions import constraints\n"
+        "from numpyro.infer.reparam import UnconstrainedReparam\n"
+        "assert 'union' in constraints.__all__\n"
+        "assert dist.IntervalUnionTransform is dist.transforms.IntervalUnionTransform\n"
+        "m = dist.MixtureGeneral(dist.Categorical(probs=jnp.array([0.3, 0.7])),"
+        " [dist.Uniform(0.0, 1.0), dist.Uniform(2.0, 3.0)])\n"
+        "print(m.support, round(float(jnp.exp(m.log_prob(2.5))), 6))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(repo), "JAX_PLATFORMS": "cpu", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Union(Interval(lower_bound=0.0, upper_bound=1.0)")
+    assert result.stdout.strip().endswith("0.7")
+
+
+def test_node_ids_of_junit_cases():
+    from fork.harness import node_id
+
+    assert node_id("test.infer.test_mcmc", "test_a[x-1]") == (
+        "test/infer/test_mcmc.py::test_a[x-1]"
+    )
+    assert (
+        node_id("test.test_x.TestCase", "test_b") == "test/test_x.py::TestCase::test_b"
+    )
+
+
 def _zip(path, files):
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in files.items():
@@ -357,11 +666,11 @@ def _zip(path, files):
 def test_compare_wheels(tmp_path):
     a = _zip(tmp_path / "a.whl", {"x.py": "1", "y.py": "2"})
     assert (
-        fork.compare_wheels(a, _zip(tmp_path / "b.whl", {"x.py": "1", "y.py": "2"}))
+        build.compare_wheels(a, _zip(tmp_path / "b.whl", {"x.py": "1", "y.py": "2"}))
         == []
     )
     c = _zip(tmp_path / "c.whl", {"x.py": "1", "y.py": "3", "z.py": ""})
-    assert fork.compare_wheels(a, c) == ["only in c.whl: z.py", "differs: y.py"]
+    assert build.compare_wheels(a, c) == ["only in c.whl: z.py", "differs: y.py"]
 
 
 def test_git_diff_applies_to_the_old_tree(tmp_path):
@@ -372,186 +681,14 @@ def test_git_diff_applies_to_the_old_tree(tmp_path):
     (new / "pkg" / "m.py").write_text("a = 1\nb = 3\n")
     (new / "test" / "sub").mkdir(parents=True)
     (new / "test" / "sub" / "t.py").write_text("x = 1\n")
-    diff = fork.git_diff(old, new, ["pkg/m.py", "test/sub/t.py"])
+    diff = build.git_diff(old, new, ["pkg/m.py", "test/sub/t.py"])
     assert "diff --git a/pkg/m.py b/pkg/m.py\n" in diff
     assert "diff --git a/test/sub/t.py b/test/sub/t.py\nnew file mode 100644\n" in diff
     assert "--- /dev/null\n+++ b/test/sub/t.py\n" in diff
     patch = tmp_path / "p.patch"
     patch.write_text(diff)
-    fork.git_apply_check(old, patch)
+    build.git_apply_check(old, patch)
     subprocess.run(["git", "apply", str(patch)], cwd=old, check=True)
     assert (old / "pkg" / "m.py").read_text() == "a = 1\nb = 3\n"
     with pytest.raises(fork.ForkError, match="git apply --check failed"):
-        fork.git_apply_check(new, patch)
-
-
-def _stock_tree(root: Path, version: str = "0.22.0") -> Path:
-    """A NumPyro source tree made of the installed (stock) package."""
-    shutil.copytree(
-        Path(numpyro.__file__).parent,
-        root / "numpyro",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
-    (root / "numpyro" / "version.py").write_text(f'__version__ = "{version}"\n')
-    return root
-
-
-def test_refuses_a_tree_of_another_version(tmp_path):
-    tree = tmp_path / "tree"
-    (tree / "numpyro").mkdir(parents=True)
-    (tree / "numpyro" / "version.py").write_text('__version__ = "0.21.0"\n')
-    with pytest.raises(
-        fork.ForkError,
-        match=r"numpyro/version.py: NumPyro 0.21.0, but the patch modules are "
-        r"written for 0.22.x; use --numpyro-src",
-    ):
-        fork.patch_tree(tree)
-    assert fork.main(["--build-dir", str(tmp_path / "b"), "patch", "--numpyro-src",
-                      str(tmp_path / "nothing")]) == 2  # fmt: skip
-
-
-def test_refuses_a_checkout_lacking_a_replaced_definition(tmp_path):
-    tree = _stock_tree(tmp_path / "tree", "0.23.0.dev0")
-    reference = _stock_tree(tmp_path / "reference")
-    mixtures = tree / "numpyro" / "distributions" / "mixtures.py"
-    mixtures.write_text(
-        mixtures.read_text().replace("class MixtureGeneral(", "class MixtureAny(")
-    )
-    with pytest.raises(
-        fork.ForkError,
-        match=r"numpyro/distributions/mixtures.py: definition 'MixtureGeneral' that "
-        r"numpyro_mixsupport/distributions/mixtures.py replaces is missing",
-    ):
-        fork.patch_tree(tree, check_version=False, reference=reference)
-
-
-def test_patch_modules_apply_to_stock_numpyro(tmp_path):
-    """The real patch modules on the installed NumPyro 0.22 sources: the patched
-    package imports and has the new names; upstream code is not reformatted."""
-    tree = _stock_tree(tmp_path / "tree")
-    pristine = _stock_tree(tmp_path / "pristine")
-    (tree / "pyproject.toml").write_text("[tool.ruff]\nline-length = 88\n")
-    report = fork.patch_tree(tree)
-    assert "numpyro/distributions/constraints.py" in report.changed
-    assert "test/mixsupport/conftest.py" in report.changed
-    assert not (tree / "test" / "mixsupport" / "test_package.py").exists()
-    assert not (tree / "test" / "mixsupport" / "test_fork.py").exists()
-    for rel in report.changed:
-        assert "numpyro_mixsupport" not in (tree / rel).read_text(), rel
-    diff = fork.git_diff(pristine, tree, report.changed)
-    patch = tmp_path / "p.patch"
-    patch.write_text(diff)
-    fork.git_apply_check(pristine, patch)
-    # Only what the patch modules define is touched: every removed line lies in
-    # a definition that a body replaces, or in an import or __all__ line.
-    replaced = set()
-    for path in fork.patch_module_paths():
-        replaced |= {
-            d.name for d in fork.parse_patch_module(path.read_text(), "").definitions
-        }
-    allowed = {}  # file -> old line numbers a removal may touch
-    for rel in report.changed:
-        if (pristine / rel).exists():
-            source = (pristine / rel).read_text()
-            lines = source.splitlines()
-            ok = set()
-            for node in ast.parse(source).body:
-                names = fork._defined_names(node)
-                if (
-                    isinstance(node, (ast.Import, ast.ImportFrom))
-                    or "__all__" in names
-                    or set(names) & replaced
-                ):
-                    first = fork._first_line(node, [line + "\n" for line in lines])
-                    ok |= set(range(first, node.end_lineno + 1))
-            allowed[rel] = ok
-    for line in diff.splitlines():
-        if line.startswith("--- "):
-            rel = line[len("--- a/") :]
-        elif line.startswith("@@ "):
-            old_line = int(line.split()[1].split(",")[0][1:])
-        elif line.startswith("-"):
-            assert old_line in allowed[rel], (rel, old_line, line)
-            old_line += 1
-        elif line.startswith(" "):
-            old_line += 1
-    code = (
-        "import jax.numpy as jnp\n"
-        "import numpyro.distributions as dist\n"
-        "from numpyro.distributions import constraints\n"
-        "assert 'union' in constraints.__all__\n"
-        "assert dist.IntervalUnionTransform is dist.transforms.IntervalUnionTransform\n"
-        "m = dist.MixtureGeneral(dist.Categorical(probs=jnp.array([0.3, 0.7])),"
-        " [dist.Uniform(0.0, 1.0), dist.Uniform(2.0, 3.0)])\n"
-        "print(m.support, round(float(jnp.exp(m.log_prob(2.5))), 6))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tree,
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(tree), "JAX_PLATFORMS": "cpu", "PATH": "/usr/bin:/bin"},
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Union(Interval(lower_bound=0.0, upper_bound=1.0)")
-    assert result.stdout.strip().endswith("0.7")
-
-
-def test_one_pytest_session_runs_each_file_with_its_own_keyword():
-    assert fork.numpyro_tests_keyword(fork.NUMPYRO_TESTS) == (
-        "(not test_distributions.py or (Mixture or PowerLaw or Truncated))"
-    )
-    assert fork.numpyro_tests_keyword([("test/test_a.py", None)]) is None
-
-
-def test_junit_counts_per_module_and_table(tmp_path):
-    report = tmp_path / "r.xml"
-    report.write_text(
-        '<testsuites><testsuite name="pytest">'
-        '<testcase classname="test.test_a" name="t1"/>'
-        '<testcase classname="test.test_a.TestX" name="t2"><failure/></testcase>'
-        '<testcase classname="test.test_ab" name="t3"><skipped/></testcase>'
-        '<testcase classname="test.test_ab" name="t4">'
-        '<skipped type="pytest.xfail"/></testcase>'
-        '<testcase classname="test.test_ab" name="t5"><error/></testcase>'
-        "</testsuite></testsuites>"
-    )
-    a = fork.junit_counts(report, "test.test_a")
-    assert (a.passed, a.failed, a.errors, a.skipped) == (1, 1, 0, 0)
-    assert a.failures == ["test.test_a.TestX::t2"]
-    ab = fork.junit_counts(report, "test.test_ab")
-    assert (ab.passed, ab.errors, ab.skipped, ab.xfailed) == (0, 1, 1, 1)
-    table = fork.format_table({"a": {"fork": a, "stock": ab}}, {"fork": 3.0})
-    assert table.splitlines()[1].split() == ["a", "1/1/0", "0/1/2"]
-    assert table.splitlines()[2].split() == ["total", "1/1/0", "0/1/2"]
-    # A suite run on the fork only.
-    table = fork.format_table({"a": {"fork": a}, "b": {"fork": ab, "stock": a}}, {})
-    assert table.splitlines()[1].split() == ["a", "1/1/0", "not", "run"]
-    assert table.splitlines()[3].split() == ["total", "1/2/2", "1/1/0"]
-
-
-def test_check_results_judges_ours_on_the_fork_alone():
-    ok = fork.Counts(passed=3)
-    results = {
-        "numpyro test/a.py": {"fork": ok, "stock": fork.Counts(passed=3)},
-        "ours test/mixsupport": {"fork": ok},
-    }
-    assert fork.check_results(results) == 0
-    results["ours test/mixsupport"] = {
-        "fork": fork.Counts(passed=2, failed=1, exit_code=1, failures=["t"])
-    }
-    assert fork.check_results(results) == 1
-
-
-def test_check_results_flags_a_numpyro_test_broken_by_the_fork():
-    results = {
-        "numpyro test/a.py": {
-            "fork": fork.Counts(passed=2, failed=1, exit_code=1, failures=["t"]),
-            "stock": fork.Counts(passed=3),
-        }
-    }
-    assert fork.check_results(results) == 1
-    results["numpyro test/a.py"]["stock"] = fork.Counts(
-        passed=2, failed=1, exit_code=1, failures=["t"]
-    )
-    assert fork.check_results(results) == 0
+        build.git_apply_check(new, patch)

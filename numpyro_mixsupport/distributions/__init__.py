@@ -24,6 +24,7 @@ from numpyro.distributions import (
 )
 
 # Loading a submodule rebinds the package attribute that the star import set.
+import numpyro_mixsupport.distributions.batch_util  # noqa: F401
 import numpyro_mixsupport.distributions.constraints as constraints  # noqa: F401
 from numpyro_mixsupport.distributions.mixtures import Mixture, MixtureGeneral  # noqa: F401
 import numpyro_mixsupport.distributions.transforms as transforms  # noqa: F401

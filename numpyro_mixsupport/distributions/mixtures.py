@@ -72,67 +72,22 @@ def Mixture(
 
 class MixtureGeneral(mixtures.MixtureGeneral):
     r"""
-    A finite mixture of component distributions from different families, whose
-    supports may differ.
+    The components may have different supports. The support of the mixture is
+    the :func:`~numpyro.distributions.constraints.union` of theirs unless
+    ``support`` is given, and ``support`` is used as given. Each component's log
+    density is :math:`-\infty` outside its own support, where it is evaluated
+    at a point of its support instead, so that no NaN reaches the value or a
+    gradient; components whose support is the whole space are evaluated as
+    they are. Components must be all discrete or all continuous, and must have
+    densities with respect to one base measure (a distribution on the simplex
+    or the sphere does not mix with one on an open set), whatever ``support``
+    says: a ``ValueError`` names them otherwise.
 
-    If all of the component distributions are from the same family, the more
-    specific implementation in :class:`~numpyro.distributions.MixtureSameFamily`
-    will be somewhat more efficient.
-
-    The support is the :func:`~numpyro.distributions.constraints.union` of the
-    components' supports, unless ``support`` is given. Each component's log
-    density is :math:`-\infty` outside its own support, where it is evaluated at
-    a point of its support instead, so that no NaN reaches the value or a
-    gradient. Components whose support is the mixture's are evaluated as they
-    are.
-
-    :param mixing_distribution: A :class:`~numpyro.distributions.Categorical`
-        specifying the weights for each mixture components. The size of this
-        distribution specifies the number of components in the mixture,
-        ``mixture_size``.
-    :param component_distributions: A list of ``mixture_size``
-        :class:`~numpyro.distributions.Distribution` objects, with the same event
-        shape, all discrete or all continuous.
-    :param support: A :class:`~numpyro.distributions.constraints.Constraint`
-        object specifying the support of the mixture distribution. If not
-        provided, the support will be inferred from the component distributions.
-        It is used as given; the density of each component is still restricted
-        to that component's own support.
-    :raises ValueError: if the components mix discrete and continuous
-        distributions, or densities with respect to different base measures
-        (a distribution on a lower-dimensional set such as the simplex or the
-        sphere with one on an open set), whatever ``support`` says.
+    A latent site with a union support is reparameterized by
+    :func:`~numpyro.distributions.transforms.biject_to` of the union, a
+    bijection from the real line even where the union is disconnected.
 
     **Example**
-
-    .. doctest::
-
-       >>> import jax
-       >>> import jax.numpy as jnp
-       >>> import numpyro_mixsupport.distributions as dist
-       >>> mixing_dist = dist.Categorical(probs=jnp.ones(3) / 3.)
-       >>> component_dists = [
-       ...     dist.Normal(loc=0.0, scale=1.0),
-       ...     dist.Normal(loc=-0.5, scale=0.3),
-       ...     dist.Normal(loc=0.6, scale=1.2),
-       ... ]
-       >>> mixture = dist.MixtureGeneral(mixing_dist, component_dists)
-       >>> mixture.sample(jax.random.key(42)).shape
-       ()
-
-    .. doctest::
-
-       >>> import jax
-       >>> import jax.numpy as jnp
-       >>> import numpyro_mixsupport.distributions as dist
-       >>> mixing_dist = dist.Categorical(probs=jnp.ones(2) / 2.)
-       >>> component_dists = [
-       ...     dist.Normal(loc=0.0, scale=1.0),
-       ...     dist.HalfNormal(scale=0.3),
-       ... ]
-       >>> mixture = dist.MixtureGeneral(mixing_dist, component_dists, support=dist.constraints.real)
-       >>> mixture.sample(jax.random.key(42)).shape
-       ()
 
     .. doctest::
 
@@ -146,6 +101,12 @@ class MixtureGeneral(mixtures.MixtureGeneral):
        Union(Interval(lower_bound=0.0, upper_bound=1.0), Interval(lower_bound=2.0, upper_bound=3.0))
        >>> [round(float(p), 6) for p in jnp.exp(mixture.log_prob(jnp.array([0.5, 2.5])))]
        [0.3, 0.7]
+       >>> skewed = dist.MixtureGeneral(
+       ...     dist.Categorical(probs=jnp.array([0.5, 0.5])),
+       ...     [dist.Normal(0.0, 1.0), dist.Exponential(2.0)],
+       ... )
+       >>> skewed.support, round(float(jnp.exp(skewed.log_prob(-1.0))), 6)
+       (Real(), 0.120985)
     """
 
     def __init__(
@@ -157,11 +118,7 @@ class MixtureGeneral(mixtures.MixtureGeneral):
         validate_args: Optional[bool] = None,
     ):
         # NumPyro's checks, but for that of the components' supports
-        if support is not None and not isinstance(support, Constraint):
-            raise TypeError(
-                "support must be a numpyro.distributions.constraints.Constraint, "
-                f"got {support!r} of type {type(support).__name__}"
-            )
+        _check_support_argument(support)
         super().__init__(
             mixing_distribution,
             component_distributions,
@@ -367,6 +324,14 @@ def _union_support(supports: list[Constraint]) -> Constraint:
     if any(constraints.is_dependent(s) for s in supports):
         return supports[0]
     return constraints.union(*supports)
+
+
+def _check_support_argument(support: Optional[Constraint]) -> None:
+    if support is not None and not isinstance(support, Constraint):
+        raise TypeError(
+            "support must be a numpyro.distributions.constraints.Constraint, "
+            f"got {support!r} of type {type(support).__name__}"
+        )
 
 
 def _check_component_kinds(components: list[Distribution]) -> None:
