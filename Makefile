@@ -41,6 +41,7 @@ demo: install
 
 docs: install
 	$(BIN)/sphinx-build -W -b html docs docs/_build/html
+	$(BIN)/sphinx-build -W -q -b doctest docs docs/_build/doctest
 
 notebooks: install
 	$(BIN)/python -m pytest -p no:cacheprovider --nbmake notebooks/

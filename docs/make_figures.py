@@ -8,7 +8,10 @@ The Sphinx build runs this (see ``conf.py``); it can also be run on its own:
 
 It writes ``union_transform.png``: the bijection that ``biject_to`` returns for
 two unions of intervals, and the density of a mixture of uniforms on disjoint
-intervals pulled back to the real line, where NUTS works.
+intervals pulled back to the real line, where NUTS works; and
+``union_widths.png``: that pulled-back log density for intervals of very
+different widths and distances, with the transform that only translated the
+intervals (before) and with the one that gives each the same room (after).
 """
 
 from pathlib import Path
@@ -136,8 +139,72 @@ def make_union_transform(outdir: Path) -> Path:
     return path
 
 
+WIDTH_CASES = [
+    ("0.5 U(0, 1e-3) + 0.5 U(1, 2)", (0.5, 0.5), ((0.0, 1e-3), (1.0, 2.0))),
+    ("0.5 U(0, 1e-6) + 0.5 U(1, 2)", (0.5, 0.5), ((0.0, 1e-6), (1.0, 2.0))),
+    ("0.3 U(0, 1) + 0.7 U(1e4, 1.1e4)", (0.3, 0.7), ((0.0, 1.0), (1e4, 1.1e4))),
+]
+
+
+def _translated(x, pieces):
+    """The transform that translated the intervals (disjoint, sorted, finite):
+    a sigmoid onto (l_1, l_1 + total width), then each interval shifted up by
+    the gaps below it. Returns y and log|dy/dx|."""
+    widths = np.array([hi - lo for lo, hi in pieces])
+    total = widths.sum()
+    s = 1.0 / (1.0 + np.exp(-x))
+    z = total * s
+    edges = np.concatenate([[0.0], np.cumsum(widths)])
+    index = np.clip(np.searchsorted(edges, z, side="right") - 1, 0, len(pieces) - 1)
+    y = np.array([lo for lo, _ in pieces])[index] + z - edges[index]
+    log_det = np.log(total) + np.log(s) + np.log1p(-s)
+    return y, log_det, index
+
+
+def _mixture_log_density(y_index, weights, pieces):
+    widths = np.array([hi - lo for lo, hi in pieces])
+    return np.log(np.asarray(weights)[y_index] / widths[y_index])
+
+
+def make_union_widths(outdir: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = np.linspace(-25.0, 25.0, 5001)
+    fig, axes = plt.subplots(1, len(WIDTH_CASES), figsize=(13, 3.6), sharey=True)
+    for ax, (title, weights, pieces) in zip(axes, WIDTH_CASES):
+        _, log_det, index = _translated(x, pieces)
+        before = _mixture_log_density(index, weights, pieces) + log_det
+        support = constraints.union(
+            *(constraints.interval(lo, hi) for lo, hi in pieces)
+        )
+        t = dist.biject_to(support)
+        mixture = dist.MixtureGeneral(
+            dist.Categorical(probs=jnp.asarray(weights)),
+            [dist.Uniform(lo, hi) for lo, hi in pieces],
+        )
+        xs = jnp.asarray(x)
+        ys = t(xs)
+        after = np.asarray(mixture.log_prob(ys) + t.log_abs_det_jacobian(xs, ys))
+        ax.plot(x, before, color="0.5", lw=1.5, label="before: intervals translated")
+        ax.plot(x, after, color="C0", lw=2, label="after: each interval the same room")
+        ax.set_ylim(-25, 2)
+        ax.set_xlabel("x (unconstrained)")
+        ax.set_title(title, fontsize=10)
+    axes[0].set_ylabel(r"$\log p(T(x)) + \log|T'(x)|$")
+    axes[0].legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    outdir.mkdir(parents=True, exist_ok=True)
+    path = outdir / "union_widths.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def main(outdir: Path = OUTDIR) -> list:
-    return [make_union_transform(Path(outdir))]
+    return [make_union_transform(Path(outdir)), make_union_widths(Path(outdir))]
 
 
 if __name__ == "__main__":

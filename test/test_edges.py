@@ -18,6 +18,7 @@ import jax.numpy as jnp
 
 import numpyro
 from numpyro.diagnostics import split_gelman_rubin
+import numpyro.distributions as stock_dist
 from numpyro.infer import MCMC, NUTS, init_to_value
 from numpyro.infer.util import initialize_model
 import numpyro_mixsupport.distributions as dist
@@ -177,6 +178,21 @@ def test_nan_in_gives_nan_out(name):
     )
     lp = m.log_prob(jnp.array([jnp.nan, 0.5]))
     assert bool(jnp.isnan(lp[0])), lp
+
+
+@pytest.mark.parametrize("name", sorted(NON_FINITE))
+def test_nan_with_support_given_is_minus_inf_as_in_numpyro(name):
+    # With support= NumPyro restricts every component to its own support, which
+    # NaN is not in: -inf, not NaN.
+    components = NON_FINITE[name](False)
+    stock = stock_dist.MixtureGeneral(
+        _cat(0.4, 0.6), components, support=C.real, validate_args=False
+    )
+    ours = dist.MixtureGeneral(
+        _cat(0.4, 0.6), components, support=C.real, validate_args=False
+    )
+    assert float(stock.log_prob(jnp.asarray(jnp.nan))) == -INF
+    assert float(ours.log_prob(jnp.asarray(jnp.nan))) == -INF
 
 
 @pytest.mark.parametrize("name", sorted(NON_FINITE))
