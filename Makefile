@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install test fuzz lint format clean bench demo docs notebooks fork upstream-patch fork-test
+.PHONY: install test fuzz lint format clean bench demo docs notebooks fork upstream-patch fork-test downstream
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,15 @@ upstream-patch: install
 FORK_TEST_WORKERS ?= 2
 fork-test: fork
 	$(BIN)/python -m numpyro_mixsupport.fork test --workers $(FORK_TEST_WORKERS)
+
+# Downstream users' code (gwkokab's models and tests) on stock NumPyro and on
+# the fork, each in its own environment under build/downstream/; prints the
+# comparison and the test counts side by side (see docs/downstream.md).
+# DOWNSTREAM_ARGS=--full runs every selected test, --fresh rebuilds the
+# environments.
+DOWNSTREAM_ARGS ?=
+downstream: fork
+	$(BIN)/python -m downstream -n $(FORK_TEST_WORKERS) $(DOWNSTREAM_ARGS)
 
 clean:
 	rm -rf $(VENV) .ci-venv .ci-fork-venv .ci-stock-venv build dist *.egg-info docs/_build docs/_generated

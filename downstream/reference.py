@@ -1,0 +1,145 @@
+# Copyright Contributors to the numpyro-mixsupport project.
+# SPDX-License-Identifier: Apache-2.0
+"""Independent float64 densities of gwkokab's mixture models, from SciPy.
+
+Each function takes the parameters a probe recorded (``params`` and
+``static``) and points ``x``, and returns ``log p(x)``; it is ``-inf`` outside
+the support. :func:`reference_arrays` adds the gradient with respect to every
+parameter by central differences (``nan`` where the density is not finite
+nearby). The comparison uses them to tell, where stock and the fork disagree,
+which of the two is right.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy import stats
+
+
+def truncated_normal_logpdf(x, loc, scale, low=None, high=None) -> np.ndarray:
+    """log density of a normal truncated to ``[low, high]`` (``None``: no bound)."""
+    low = -np.inf if low is None else np.asarray(low, float)
+    high = np.inf if high is None else np.asarray(high, float)
+    loc, scale = np.asarray(loc, float), np.asarray(scale, float)
+    a, b = (low - loc) / scale, (high - loc) / scale
+    x = np.asarray(x, float)
+    out = stats.truncnorm.logpdf(x, a, b, loc=loc, scale=scale)
+    inside = (x >= low) & (x <= high)
+    return np.where(inside, out, -np.inf)
+
+
+def uniform_logpdf(x, low, high) -> np.ndarray:
+    x, low, high = (np.asarray(v, float) for v in (x, low, high))
+    inside = (x >= low) & (x <= high)
+    return np.where(inside, -np.log(high - low), -np.inf)
+
+
+def _mix(zeta, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    zeta = float(zeta)
+    with np.errstate(divide="ignore"):
+        return np.logaddexp(np.log1p(-zeta) + first, np.log(zeta) + second)
+
+
+def two_truncated_normal_mixture(p: dict, x: np.ndarray) -> np.ndarray:
+    """``TwoTruncatedNormalMixture``: ``(1 - zeta) N1 + zeta N2``."""
+    first = truncated_normal_logpdf(
+        x, p["comp1_loc"], p["comp1_scale"], p.get("comp1_low"), p.get("comp1_high")
+    )
+    second = truncated_normal_logpdf(
+        x, p["comp2_loc"], p["comp2_scale"], p.get("comp2_low"), p.get("comp2_high")
+    )
+    return _mix(p["zeta"], first, second)
+
+
+def nd_two_truncated_normal_mixture(p: dict, x: np.ndarray) -> np.ndarray:
+    """``NDTwoTruncatedNormalMixture``: each component independent across the
+    last axis."""
+    first = truncated_normal_logpdf(
+        x, p["comp1_loc"], p["comp1_scale"], p["comp1_low"], p["comp1_high"]
+    ).sum(-1)
+    second = truncated_normal_logpdf(
+        x, p["comp2_loc"], p["comp2_scale"], p["comp2_low"], p["comp2_high"]
+    ).sum(-1)
+    return _mix(p["zeta"], first, second)
+
+
+def nd_isotropic_and_truncated_normal_mixture(p: dict, x: np.ndarray) -> np.ndarray:
+    """``NDIsotropicAndTruncatedNormalMixture``: a uniform box and a truncated
+    normal, each independent across the last axis."""
+    box = uniform_logpdf(x, p["isotropic_low"], p["isotropic_high"]).sum(-1)
+    gaussian = truncated_normal_logpdf(
+        x, p["loc"], p["scale"], p.get("gaussian_low"), p.get("gaussian_high")
+    ).sum(-1)
+    return _mix(p["zeta"], box, gaussian)
+
+
+def generic_tilt_model(p: dict, x: np.ndarray) -> np.ndarray:
+    """``GenericTiltModel``: the isotropic and truncated normal mixture of
+    (cos tilt 1, cos tilt 2), the bounds defaulting to [-1, 1]."""
+    low = [p.get("low1", -1.0), p.get("low2", -1.0)]
+    high = [p.get("high1", 1.0), p.get("high2", 1.0)]
+    return nd_isotropic_and_truncated_normal_mixture(
+        {
+            "zeta": p["zeta"],
+            "loc": [p["loc1"], p["loc2"]],
+            "scale": [p["scale1"], p["scale2"]],
+            "isotropic_low": low,
+            "isotropic_high": high,
+            "gaussian_low": low,
+            "gaussian_high": high,
+        },
+        x,
+    )
+
+
+#: model name -> reference log density
+REFERENCES: dict[str, Callable[[dict, np.ndarray], np.ndarray]] = {
+    "TwoTruncatedNormalMixture": two_truncated_normal_mixture,
+    "NDTwoTruncatedNormalMixture": nd_two_truncated_normal_mixture,
+    "NDIsotropicAndTruncatedNormalMixture": nd_isotropic_and_truncated_normal_mixture,
+    "GenericTiltModel": generic_tilt_model,
+}
+
+
+def finite_difference(
+    fn: Callable[[dict, np.ndarray], np.ndarray],
+    params: dict,
+    x: np.ndarray,
+    name: str,
+    rel_step: float = 1e-6,
+) -> np.ndarray:
+    """d fn / d params[name] at each point, by central differences; the shape is
+    ``(n_points, *shape of the parameter)``, ``nan`` where either side is not
+    finite."""
+    value = np.asarray(params[name], float)
+    grads = []
+    for index in np.ndindex(value.shape):
+        h = rel_step * max(1.0, abs(float(value[index])))
+        up, down = value.copy(), value.copy()
+        up[index] += h
+        down[index] -= h
+        f_up = fn(params | {name: up if value.shape else float(up)}, x)
+        f_down = fn(params | {name: down if value.shape else float(down)}, x)
+        with np.errstate(invalid="ignore"):
+            g = (f_up - f_down) / (2 * h)
+        grads.append(np.where(np.isfinite(f_up) & np.isfinite(f_down), g, np.nan))
+    out = np.stack(grads, axis=-1)
+    return out.reshape(out.shape[:-1] + value.shape)
+
+
+def reference_arrays(
+    model: str, meta: dict, points: np.ndarray
+) -> dict[str, np.ndarray] | None:
+    """``logp`` and ``grad/<param>`` at ``points`` for one probe case, or None
+    where the model has no reference."""
+    fn = REFERENCES.get(model)
+    if fn is None:
+        return None
+    params = dict(meta.get("static", {})) | dict(meta["params"])
+    x = np.asarray(points, float)
+    out = {"logp": fn(params, x)}
+    for name in meta["params"]:
+        out[f"grad/{name}"] = finite_difference(fn, params, x, name)
+    return out
