@@ -319,8 +319,16 @@ def compare_probes(
             stock, fork = s_cases.get(case, {}), f_cases.get(case, {})
             ref = None
             if "points" in stock:
+                drawn = {
+                    name: arrays["samples"]
+                    for name, arrays in (("stock", stock), ("fork", fork))
+                    if "samples" in arrays
+                }
                 ref = reference.reference_arrays(
-                    s_meta["model"], s_meta, stock["points"]
+                    s_meta["model"],
+                    s_meta,
+                    stock["points"],
+                    drawn if len(drawn) == 2 else None,
                 )
             results.append(
                 compare.compare_case(case, dtype, s_meta, f_meta, stock, fork, ref)

@@ -103,6 +103,129 @@ REFERENCES: dict[str, Callable[[dict, np.ndarray], np.ndarray]] = {
 }
 
 
+def _in_box(x, low, high) -> np.ndarray:
+    low = -np.inf if low is None else np.asarray(low, float)
+    high = np.inf if high is None else np.asarray(high, float)
+    x = np.asarray(x, float)
+    return (x >= low) & (x <= high)
+
+
+def _support_two(p: dict, x) -> np.ndarray:
+    return _in_box(x, p.get("comp1_low"), p.get("comp1_high")) | _in_box(
+        x, p.get("comp2_low"), p.get("comp2_high")
+    )
+
+
+def _support_nd_two(p: dict, x) -> np.ndarray:
+    first = _in_box(x, p["comp1_low"], p["comp1_high"]).all(-1)
+    return first | _in_box(x, p["comp2_low"], p["comp2_high"]).all(-1)
+
+
+def _support_isotropic(p: dict, x) -> np.ndarray:
+    box = _in_box(x, p["isotropic_low"], p["isotropic_high"]).all(-1)
+    return box | _in_box(x, p.get("gaussian_low"), p.get("gaussian_high")).all(-1)
+
+
+def _support_tilt(p: dict, x) -> np.ndarray:
+    low = [p.get("low1", -1.0), p.get("low2", -1.0)]
+    high = [p.get("high1", 1.0), p.get("high2", 1.0)]
+    return _in_box(x, low, high).all(-1)
+
+
+#: model name -> whether each point (an event) lies in the support
+SUPPORTS: dict[str, Callable[[dict, np.ndarray], np.ndarray]] = {
+    "TwoTruncatedNormalMixture": _support_two,
+    "NDTwoTruncatedNormalMixture": _support_nd_two,
+    "NDIsotropicAndTruncatedNormalMixture": _support_isotropic,
+    "GenericTiltModel": _support_tilt,
+}
+
+
+def _tn_cdf(loc, scale, low, high) -> Callable[[np.ndarray], np.ndarray]:
+    low = -np.inf if low is None else float(low)
+    high = np.inf if high is None else float(high)
+    a, b = (low - loc) / scale, (high - loc) / scale
+    return lambda x: stats.truncnorm.cdf(x, a, b, loc=loc, scale=scale)
+
+
+def _uniform_cdf(low, high) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda x: stats.uniform.cdf(x, loc=low, scale=high - low)
+
+
+def _mix_cdf(zeta, first, second) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda x: (1 - zeta) * first(x) + zeta * second(x)
+
+
+def _at(v, d):
+    return None if v is None else np.broadcast_to(np.asarray(v, float), (2,))[d]
+
+
+def marginal_cdfs(
+    model: str, p: dict
+) -> list[Callable[[np.ndarray], np.ndarray]] | None:
+    """The CDF of each coordinate of the model's events, or None."""
+    zeta = float(p.get("zeta", 0.0))
+    if model == "TwoTruncatedNormalMixture":
+        return [
+            _mix_cdf(
+                zeta,
+                _tn_cdf(
+                    p["comp1_loc"],
+                    p["comp1_scale"],
+                    p.get("comp1_low"),
+                    p.get("comp1_high"),
+                ),
+                _tn_cdf(
+                    p["comp2_loc"],
+                    p["comp2_scale"],
+                    p.get("comp2_low"),
+                    p.get("comp2_high"),
+                ),
+            )
+        ]
+    if model == "NDTwoTruncatedNormalMixture":
+        return [
+            _mix_cdf(
+                zeta,
+                _tn_cdf(
+                    *(_at(p[f"comp1_{k}"], d) for k in ("loc", "scale", "low", "high"))
+                ),
+                _tn_cdf(
+                    *(_at(p[f"comp2_{k}"], d) for k in ("loc", "scale", "low", "high"))
+                ),
+            )
+            for d in range(2)
+        ]
+    if model == "GenericTiltModel":
+        low = [p.get("low1", -1.0), p.get("low2", -1.0)]
+        high = [p.get("high1", 1.0), p.get("high2", 1.0)]
+        p = {"zeta": zeta, "loc": [p["loc1"], p["loc2"]], "scale": [p["scale1"], p["scale2"]],
+             "isotropic_low": low, "isotropic_high": high, "gaussian_low": low,
+             "gaussian_high": high}  # fmt: skip
+        model = "NDIsotropicAndTruncatedNormalMixture"
+    if model == "NDIsotropicAndTruncatedNormalMixture":
+        return [
+            _mix_cdf(
+                zeta,
+                _uniform_cdf(_at(p["isotropic_low"], d), _at(p["isotropic_high"], d)),
+                _tn_cdf(_at(p["loc"], d), _at(p["scale"], d), _at(p.get("gaussian_low"), d),
+                        _at(p.get("gaussian_high"), d)),
+            )
+            for d in range(2)
+        ]  # fmt: skip
+    return None
+
+
+def ks_pvalue(model: str, p: dict, samples: np.ndarray) -> float | None:
+    """The smallest Kolmogorov-Smirnov p-value of the samples' coordinates
+    against the model's marginal CDFs, or None."""
+    cdfs = marginal_cdfs(model, p)
+    if cdfs is None:
+        return None
+    x = np.asarray(samples, float).reshape(len(samples), -1)
+    return min(float(stats.kstest(x[:, d], cdfs[d]).pvalue) for d in range(len(cdfs)))
+
+
 def finite_difference(
     fn: Callable[[dict, np.ndarray], np.ndarray],
     params: dict,
@@ -130,10 +253,14 @@ def finite_difference(
 
 
 def reference_arrays(
-    model: str, meta: dict, points: np.ndarray
+    model: str,
+    meta: dict,
+    points: np.ndarray,
+    samples: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray] | None:
-    """``logp`` and ``grad/<param>`` at ``points`` for one probe case, or None
-    where the model has no reference."""
+    """``logp`` and ``grad/<param>`` at ``points`` for one probe case, and
+    ``outside/<run>`` for each run's samples (a flag per sample), or None where
+    the model has no reference."""
     fn = REFERENCES.get(model)
     if fn is None:
         return None
@@ -142,4 +269,7 @@ def reference_arrays(
     out = {"logp": fn(params, x)}
     for name in meta["params"]:
         out[f"grad/{name}"] = finite_difference(fn, params, x, name)
+    for run, drawn in (samples or {}).items():
+        out[f"outside/{run}"] = ~SUPPORTS[model](params, np.asarray(drawn, float))
+        out[f"ks/{run}"] = np.asarray(ks_pvalue(model, params, drawn))
     return out

@@ -121,6 +121,31 @@ def test_reference_decides_which_side_is_right():
     assert only_good.status == compare.ACCEPTED
 
 
+def test_both_on_the_reference_is_judged_by_which_is_closer():
+    # within the reference's tolerance of it, but apart from each other
+    stock, ref = np.array([0.0, 5.3e-5]), np.array([5.3e-5, 0.0])
+    fork = np.array([5.31e-5, 0.0])
+    result = compare.compare_field("grad/loc", stock, fork, "float32", ref)
+    assert result.accepted == {"both on the reference, the fork closer": 2}
+    worse = compare.compare_field("grad/loc", fork, stock, "float32", ref)
+    assert worse.failed == {"both on the reference, the fork further": 2}
+
+
+def test_samples_outside_the_support_decide_a_difference():
+    stock = np.array([[0.1, 0.2], [3.0, 0.5], [0.4, 0.4]])
+    fork = np.array([[0.1, 0.2], [0.7, 0.5], [0.9, 0.9]])
+    outside = (np.array([False, True, False]), np.array([False, False, False]))
+    result = compare.compare_field("samples", stock, fork, "float32", outside=outside)
+    assert result.accepted == {"stock sample outside the support, the fork's inside": 1}
+    assert result.failed == {"both finite, apart": 2}
+    flipped = (outside[1], outside[0])
+    result = compare.compare_field("samples", fork, stock, "float32", outside=flipped)
+    assert result.failed == {
+        "fork sample outside the support": 1,
+        "both finite, apart": 2,
+    }
+
+
 def test_reference_minus_inf_outside_the_support_counts():
     # stock says the point is inside, the fork and the reference say outside
     result = compare.compare_field(
@@ -197,6 +222,27 @@ def test_case_different_samples_fail_and_skip_the_arrays_at_the_samples():
     assert any(n.startswith("FAILED: samples") for n in result.notes)
 
 
+@pytest.mark.parametrize(
+    "p_stock, p_fork, status",
+    [
+        (1e-9, 0.5, compare.ACCEPTED),
+        (0.4, 0.5, compare.FAILED),
+        (1e-9, 1e-6, compare.FAILED),
+    ],
+)
+def test_case_different_samples_are_accepted_only_if_stock_fails_ks(
+    p_stock, p_fork, status
+):
+    sm, s = _run()
+    fm, f = _run(samples=np.array([0.5, 0.6, 0.9]))
+    ref = {"ks/stock": np.asarray(p_stock), "ks/fork": np.asarray(p_fork),
+           "outside/stock": np.zeros(3, bool), "outside/fork": np.zeros(3, bool)}  # fmt: skip
+    result = compare.compare_case("M/p", "float32", sm, fm, s, f, ref)
+    samples = result.fields[0]
+    assert samples.name == "samples" and samples.status == status
+    assert "KS p" in samples.summary()
+
+
 def test_case_new_warning_is_noted_not_failed():
     (sm, s), (fm, f) = _run(), _run(warnings=["UserWarning: support= leaves out"])
     result = compare.compare_case("M/p", "float32", sm, fm, s, f)
@@ -217,6 +263,15 @@ def test_case_array_on_one_side_only_fails():
     result = compare.compare_case("M/p", "float32", sm, fm, s, f)
     assert result.status == compare.FAILED
     assert "FAILED: grad/a recorded by stock only" in result.notes
+
+
+def test_case_arrays_missing_after_an_error_are_not_reported_twice():
+    sm, s = _run()
+    fm, f = _run(errors={"samples": "RuntimeError: x"})
+    del f["samples"], f["logp_samples"]
+    result = compare.compare_case("M/p", "float32", sm, fm, s, f)
+    assert result.status == compare.FAILED
+    assert result.notes == ["FAILED: samples fails on the fork only: RuntimeError: x"]
 
 
 def test_split_arrays_keeps_slashes_in_case_names():
@@ -296,6 +351,53 @@ def test_finite_difference_is_nan_where_the_density_is_not_finite():
     d = reference.finite_difference(fn, {"low": 0.0}, np.array([-0.5, 0.5]), "low")
     assert np.isnan(d[0])
     np.testing.assert_allclose(d[1], 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "model, params",
+    [
+        ("TwoTruncatedNormalMixture",
+         dict(comp1_loc=0.2, comp1_scale=0.1, comp1_low=0.0, comp1_high=None,
+              comp2_loc=2.4, comp2_scale=0.3, comp2_low=2.0, comp2_high=3.0, zeta=0.3)),
+        ("NDTwoTruncatedNormalMixture",
+         dict(comp1_loc=[0.1, 0.2], comp1_scale=[0.1, 0.2], comp1_low=[0.0, 0.0],
+              comp1_high=[1.0, 1.0], comp2_loc=[1.0, 0.9], comp2_scale=[0.2, 0.3],
+              comp2_low=[0.5, 0.5], comp2_high=[1.5, 1.5], zeta=0.6)),
+        ("GenericTiltModel", dict(zeta=0.3, loc1=0.2, loc2=-0.1, scale1=0.2, scale2=0.4,
+                                  low1=-0.5, high2=0.9)),
+    ],
+)  # fmt: skip
+def test_marginal_cdfs_agree_with_the_density(model, params):
+    cdfs = reference.marginal_cdfs(model, params)
+    assert len(cdfs) == (1 if model == "TwoTruncatedNormalMixture" else 2)
+    x = np.linspace(-3.0, 4.0, 70001)
+    if len(cdfs) == 1:
+        # the CDF is the integral of the reference density
+        density = np.exp(reference.REFERENCES[model](params, x))
+        steps = (density[1:] + density[:-1]) / 2 * np.diff(x)
+        np.testing.assert_allclose(cdfs[0](x)[1:], np.cumsum(steps), atol=2e-4)
+    for cdf in cdfs:
+        values = cdf(x)
+        assert values[0] == 0.0 and abs(values[-1] - 1.0) < 1e-12
+        assert np.all(np.diff(values) >= -1e-15)
+
+
+def test_ks_pvalue_tells_a_sample_of_the_model_from_a_wrong_one():
+    params = dict(comp1_loc=0.0, comp1_scale=1.0, comp1_low=15.0, comp1_high=16.0,
+                  comp2_loc=15.0, comp2_scale=2.0, comp2_low=10.0, comp2_high=20.0,
+                  zeta=0.5)  # fmt: skip
+    rng = np.random.default_rng(0)
+    n = 256
+    first = stats.truncnorm.rvs(15.0, 16.0, size=n, random_state=rng)
+    second = stats.truncnorm.rvs(
+        -2.5, 2.5, loc=15.0, scale=2.0, size=n, random_state=rng
+    )
+    good = np.where(rng.uniform(size=n) < 0.5, first, second)
+    bad = np.where(rng.uniform(size=n) < 0.5, 12.95, second)
+    model = "TwoTruncatedNormalMixture"
+    assert reference.ks_pvalue(model, params, good) > 1e-3
+    assert reference.ks_pvalue(model, params, bad) < 1e-10
+    assert reference.ks_pvalue("NPowerlawMGaussian", params, good) is None
 
 
 def test_reference_arrays_cover_every_parameter_and_skip_unknown_models():
