@@ -391,23 +391,30 @@ def run_project(project: Project, args: argparse.Namespace) -> int:
         log(junit.format_counts(outcomes["stock"], outcomes["fork"],
                                 [t.path for t in project.tests], seconds))  # fmt: skip
         diff = junit.differences(outcomes["stock"], outcomes["fork"])
-        for title, names in (
-            ("pass on stock, not on the fork", diff.regressions),
-            ("fail on stock, pass on the fork", diff.fixed),
-            ("run on stock only", diff.only_stock),
-            ("run on the fork only", diff.only_fork),
-        ):
+        fork_messages = junit.messages(run_dir / "fork.xml") if outcomes["fork"] else {}
+        sections = (
+            ("pass on stock, not on the fork", diff.regressions, True),
+            ("skipped on stock, fail on the fork", diff.skipped_then_failing, True),
+            ("fail on stock, pass on the fork", diff.fixed, False),
+            ("run on stock only", diff.only_stock, False),
+            ("run on the fork only", diff.only_fork, False),
+        )
+        for title, names, why in sections:
             log(f"{title}: {len(names)}")
+            if why and names:
+                for message, n in junit.by_message(names, fork_messages):
+                    log(f"  {n} x {message}")
             for name in names[: args.list_limit]:
-                log(f"  {name} [{outcomes['fork'].get(name, 'not run')}]"
-                    if title.startswith("pass") else f"  {name}")  # fmt: skip
+                log(f"  {name} [{outcomes['fork'].get(name, 'not run')}]")
             if len(names) > args.list_limit:
                 log(f"  ... and {len(names) - args.list_limit} more (see the report)")
         report["tests"] = {
             "outcomes": outcomes,
             "exit_codes": codes,
             "regressions": diff.regressions,
+            "skipped_then_failing": diff.skipped_then_failing,
             "fixed": diff.fixed,
+            "fork_messages": fork_messages,
         }
         for env in ENVS:
             if codes[env] not in (0, 1) or not outcomes[env]:

@@ -6,7 +6,7 @@ fork."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 import xml.etree.ElementTree as ET
 
@@ -42,6 +42,26 @@ def outcomes(xml: str | Path) -> dict[str, str]:
         if result.get(tid) != FAILED:
             result[tid] = outcome
     return result
+
+
+def messages(xml: str | Path) -> dict[str, str]:
+    """test id -> the first line of its failure or error message, for the tests
+    that failed or errored."""
+    text = Path(xml).read_text() if isinstance(xml, Path) else xml
+    out: dict[str, str] = {}
+    for case in ET.fromstring(text).iter("testcase"):
+        for child in case:
+            if child.tag in ("failure", "error"):
+                message = (child.get("message") or child.text or "").strip()
+                tid = test_id(case.get("classname") or "", case.get("name") or "")
+                out.setdefault(tid, message.splitlines()[0][:200] if message else "")
+    return out
+
+
+def by_message(tests: list[str], messages: dict[str, str]) -> list[tuple[str, int]]:
+    """(message, how many of ``tests``) from the most common."""
+    counts = Counter(messages.get(t, "(no message)") for t in tests)
+    return counts.most_common()
 
 
 def test_id(classname: str, name: str) -> str:
@@ -81,6 +101,8 @@ class Differences:
     #: run on stock only / on the fork only
     only_stock: list[str]
     only_fork: list[str]
+    #: skipped (or xfailed) on stock, failed or errored on the fork
+    skipped_then_failing: list[str] = field(default_factory=list)
 
 
 def differences(stock: dict[str, str], fork: dict[str, str]) -> Differences:
@@ -90,11 +112,17 @@ def differences(stock: dict[str, str], fork: dict[str, str]) -> Differences:
     fixed = sorted(
         t for t, o in stock.items() if o in (FAILED, ERROR) and fork.get(t) == PASSED
     )
+    skipped_then_failing = sorted(
+        t
+        for t, o in stock.items()
+        if o in (SKIPPED, XFAILED) and fork.get(t) in (FAILED, ERROR)
+    )
     return Differences(
         regressions,
         fixed,
         sorted(set(stock) - set(fork)),
         sorted(set(fork) - set(stock)),
+        skipped_then_failing,
     )
 
 

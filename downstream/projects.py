@@ -82,6 +82,9 @@ GWKOKAB = Project(
         "six",
         "igwn-ligolw",
         "lalsuite",
+        # gwkokab's test requirement (BetaFromMeanVar's cdf and icdf); the
+        # tensorflow-probability release does not import with JAX 0.10
+        "tfp-nightly==0.26.0.dev20261027",
     ),
     no_deps=(
         Pinned(
@@ -99,6 +102,7 @@ GWKOKAB = Project(
         "arviz, chex, corner, mplcursors, plotly, rich, seaborn": (
             "not imported by gwkokab's models, utils or tests"
         ),
+        "astropy": "in gwkokab's test requirements, not imported by its tests",
         "RIFT's own requirements (numba, gwpy, htcondor, ...)": (
             "not imported by RIFT.lalsimutils"
         ),

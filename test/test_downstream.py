@@ -451,14 +451,36 @@ def test_test_id_of_a_collection_error():
 
 def test_differences_find_regressions_fixes_and_missing_tests():
     stock = {"f.py::a": "passed", "f.py::b": "failed", "f.py::c": "passed",
-             "f.py::d": "passed", "f.py::e": "skipped"}  # fmt: skip
+             "f.py::d": "passed", "f.py::e": "skipped", "f.py::g": "skipped",
+             "f.py::h": "xfailed"}  # fmt: skip
     fork = {"f.py::a": "passed", "f.py::b": "passed", "f.py::c": "error",
-            "f.py::e": "passed", "f.py::z": "passed"}  # fmt: skip
+            "f.py::e": "passed", "f.py::z": "passed", "f.py::g": "failed",
+            "f.py::h": "error"}  # fmt: skip
     diff = junit.differences(stock, fork)
     assert diff.regressions == ["f.py::c", "f.py::d"]
     assert diff.fixed == ["f.py::b"]
     assert diff.only_stock == ["f.py::d"]
     assert diff.only_fork == ["f.py::z"]
+    assert diff.skipped_then_failing == ["f.py::g", "f.py::h"]
+
+
+def test_messages_group_the_failures():
+    xml = XML.replace(
+        '<failure message="x"/>', '<failure message="ValueError: bad&#10;more"/>'
+    )
+    xml = xml.replace('<error message="e"/>', '<error message="ValueError: bad"/>')
+    got = junit.messages(xml)
+    assert got["tests/test_a.py::test_bad"] == "ValueError: bad"
+    assert got["tests/test_b.py::TestThing::test_err"] == "ValueError: bad"
+    assert got["tests/test_b.py::test_teardown"] == "f"
+    assert "tests/test_a.py::test_ok[1]" not in got
+    tests = ["tests/test_a.py::test_bad", "tests/test_b.py::TestThing::test_err",
+             "tests/test_b.py::test_teardown", "tests/test_a.py::test_ok[1]"]  # fmt: skip
+    assert junit.by_message(tests, got) == [
+        ("ValueError: bad", 2),
+        ("f", 1),
+        ("(no message)", 1),
+    ]
 
 
 def test_format_counts_rows_and_totals():
