@@ -287,7 +287,7 @@ def compare_case(
         at_samples = key.split("/")[0].endswith("_samples")
         if at_samples and not samples_equal:
             continue
-        ref = None if reference is None or at_samples else reference.get(key)
+        ref = None if reference is None else reference.get(key)
         field_result = compare_field(
             key,
             stock[key],

@@ -258,9 +258,11 @@ def reference_arrays(
     points: np.ndarray,
     samples: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray] | None:
-    """``logp`` and ``grad/<param>`` at ``points`` for one probe case, and
-    ``outside/<run>`` for each run's samples (a flag per sample), or None where
-    the model has no reference."""
+    """``logp`` and ``grad/<param>`` at ``points`` for one probe case, and, with
+    ``samples`` (run -> its samples), ``outside/<run>`` (a flag per sample),
+    ``ks/<run>`` (see :func:`ks_pvalue`) and ``logp_samples`` and
+    ``grad_samples/<param>`` at stock's samples; None where the model has no
+    reference."""
     fn = REFERENCES.get(model)
     if fn is None:
         return None
@@ -272,4 +274,10 @@ def reference_arrays(
     for run, drawn in (samples or {}).items():
         out[f"outside/{run}"] = ~SUPPORTS[model](params, np.asarray(drawn, float))
         out[f"ks/{run}"] = np.asarray(ks_pvalue(model, params, drawn))
+    if samples:
+        # At stock's samples: used where the fork drew the same ones.
+        drawn = np.asarray(samples["stock"], float)
+        out["logp_samples"] = fn(params, drawn)
+        for name in meta["params"]:
+            out[f"grad_samples/{name}"] = finite_difference(fn, params, drawn, name)
     return out

@@ -411,6 +411,32 @@ def test_reference_arrays_cover_every_parameter_and_skip_unknown_models():
     assert reference.reference_arrays("NPowerlawMGaussian", meta, points) is None
 
 
+def test_reference_arrays_with_samples_judge_each_run_and_cover_stocks_draws():
+    meta = {"params": {"zeta": 0.5, "loc1": 1.0, "loc2": 0.8, "scale1": 0.5,
+                       "scale2": 0.3}, "static": {}}  # fmt: skip
+    points = np.array([[0.1, 0.2]])
+    rng = np.random.default_rng(1)
+    loc, scale = np.array([1.0, 0.8]), np.array([0.5, 0.3])
+    gaussian = stats.truncnorm.rvs(
+        (-1 - loc) / scale,
+        (1 - loc) / scale,
+        loc,
+        scale,
+        size=(200, 2),
+        random_state=rng,
+    )
+    pick = rng.uniform(size=(200, 1)) < 0.5
+    good = np.where(pick, gaussian, rng.uniform(-1.0, 1.0, (200, 2)))
+    bad = np.full((200, 2), 1.5)
+    out = reference.reference_arrays(
+        "GenericTiltModel", meta, points, {"stock": bad, "fork": good}
+    )
+    assert out["outside/stock"].all() and not out["outside/fork"].any()
+    assert out["ks/stock"] < 1e-10 < 1e-3 < out["ks/fork"]
+    assert out["logp_samples"].shape == (200,) and np.all(out["logp_samples"] == -inf)
+    assert out["grad_samples/zeta"].shape == (200,)
+
+
 # ---------------------------------------------------------------------------
 # junit
 # ---------------------------------------------------------------------------
