@@ -97,32 +97,31 @@ def pins() -> list[str]:
     return out
 
 
+def _sdist_in(dest: Path, pinned) -> Path | None:
+    prefix = f"{pinned.name}-{pinned.version}.tar.gz".lower()
+    found = [p for p in dest.glob("*.tar.gz") if p.name.lower() == prefix]
+    return found[0] if found else None
+
+
 def download_sdists(project: Project, dest: Path) -> dict[str, Path]:
     """The project's sdist and its no-deps packages, hash checked."""
     dest.mkdir(parents=True, exist_ok=True)
-    wanted = [project.sdist, *project.no_deps]
     paths = {}
-    for pinned in wanted:
-        found = [
-            p
-            for p in dest.glob("*.tar.gz")
-            if p.name.lower().startswith(f"{pinned.name}-{pinned.version}".lower())
-        ]
-        if not (found and sha256(found[0]) == pinned.sha256):
+    for pinned in (project.sdist, *project.no_deps):
+        found = _sdist_in(dest, pinned)
+        if found is None or sha256(found) != pinned.sha256:
             req = dest / f"{pinned.name}.txt"
             req.write_text(pinned.requirement + "\n")
             run([sys.executable, "-m", "pip", "download", "-q", "--no-deps",
                  "--no-binary", ":all:", "--require-hashes", "-r", req, "-d", dest])  # fmt: skip
-            found = [
-                p
-                for p in dest.glob("*.tar.gz")
-                if p.name.lower().startswith(f"{pinned.name}-{pinned.version}".lower())
-            ]
-        digest = sha256(found[0])
+            found = _sdist_in(dest, pinned)
+        if found is None:
+            raise SystemExit(f"{pinned.name} {pinned.version}: no sdist downloaded")
+        digest = sha256(found)
         if digest != pinned.sha256:
-            raise SystemExit(f"{found[0]}: sha256 {digest}, expected {pinned.sha256}")
-        log(f"{found[0].name}: sha256 {digest} OK")
-        paths[pinned.name] = found[0]
+            raise SystemExit(f"{found}: sha256 {digest}, expected {pinned.sha256}")
+        log(f"{found.name}: sha256 {digest} OK")
+        paths[pinned.name] = found
     return paths
 
 
