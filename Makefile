@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install test fuzz lint format clean bench demo docs notebooks fork fork-branch fork-test fork-test-release upstream-test-full
+.PHONY: install test fuzz lint format clean bench demo docs notebooks fork fork-branch fork-test fork-test-release upstream-test-full downstream
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,15 @@ fork-test-release: fork
 # branch top and, for what fails there, on master. Hours on two cores.
 upstream-test-full: fork-branch
 	$(BIN)/python -m fork -n $(FORK_TEST_WORKERS) test --full
+
+# Downstream users' code (gwkokab's models and tests) on stock NumPyro and on
+# the fork, each in its own environment under build/downstream/; prints the
+# comparison and the test counts side by side (see docs/downstream.md).
+# DOWNSTREAM_ARGS=--full runs every selected test, --fresh rebuilds the
+# environments.
+DOWNSTREAM_ARGS ?=
+downstream: fork
+	$(BIN)/python -m downstream -n $(FORK_TEST_WORKERS) $(DOWNSTREAM_ARGS)
 
 clean:
 	rm -rf $(VENV) .ci-venv build dist *.egg-info docs/_build docs/_generated
