@@ -79,7 +79,7 @@ def sha256(path: Path) -> str:
 
 def fork_wheel(dist: Path) -> Path:
     sys.path.insert(0, str(REPO_ROOT))
-    from numpyro_mixsupport.fork import WHEEL_NAME
+    from fork.build import WHEEL_NAME
 
     wheel = dist / WHEEL_NAME
     if not wheel.exists():
