@@ -375,25 +375,27 @@ def _ndtri_exp(log_p: ArrayLike) -> Array:
     return jnp.where(upper, -z, z)
 
 
-def _tail_quantile(base_dist: Distribution, p: Array, log_p: Array) -> Array:
+def _tail_quantile(
+    base_dist: Distribution, p: Array, factor: Array, log_scale: Array
+) -> Array:
     """``z <= 0`` with ``F(z) = p <= 1/2`` for the standardized base distribution,
-    given also ``log_p = log p``, accurate where ``p`` underflows."""
+    given also ``p = factor * exp(log_scale)`` for where ``p`` underflows."""
     if isinstance(base_dist, Normal):
-        return _normal_tail_quantile(p, log_p)
+        return _normal_tail_quantile(p, jnp.log(factor) + log_scale)
     if isinstance(base_dist, Cauchy):
         # tan(pi (p - 1/2)), without the rounding of p - 1/2
         return -1 / jnp.tan(math.pi * p)
     if isinstance(base_dist, Laplace):
-        return log_p + math.log(2.0)
+        return jnp.log(2 * factor) + log_scale
     if isinstance(base_dist, Logistic):
-        return log_p - jnp.log1p(-p)
+        return jnp.log(factor / (1 - p)) + log_scale
     if isinstance(base_dist, SoftLaplace):
         # log tan(pi p / 2), with tan(y) / y -> 1 as y underflows
         y = 0.5 * math.pi * p
         positive = jnp.greater(y, 0)
         y = jnp.where(positive, y, 1.0)
         ratio = jnp.where(positive, jnp.tan(y) / y, 1.0)
-        return log_p + math.log(0.5 * math.pi) + jnp.log(ratio)
+        return jnp.log(0.5 * math.pi * factor * ratio) + log_scale
     return (base_dist.icdf(p) - base_dist.loc) / base_dist.scale
 
 
@@ -407,8 +409,6 @@ def _truncated_icdf(
     tails = d._tails()
     base_dist = d.base_dist
     q = jnp.asarray(q)
-    valid = jnp.logical_and(jnp.greater_equal(q, 0), jnp.less_equal(q, 1))
-    q = jnp.where(valid, q, 0.5)
     # in the precision of q where that is wider (as are the draws of sample), so
     # that F(b) and the log of the quantile's probability agree
     dtype = jnp.result_type(q, tails.log_mass)
@@ -426,13 +426,18 @@ def _truncated_icdf(
     cdf = cdf_b * y
     sf = sf_b + p_hi * mass
     lower = jnp.less_equal(cdf, sf)
+    # the smaller tail probability, also as a factor times the exponential of a
+    # log for where it underflows
     z = _tail_quantile(
         base_dist,
         jnp.where(lower, cdf, sf),
-        jnp.log(jnp.where(lower, y, sf)) + jnp.where(lower, log_cdf_b, 0.0),
+        jnp.where(lower, y, sf),
+        jnp.where(lower, log_cdf_b, 0.0),
     )
-    u = jnp.where(lower, z, -z)
-    x = base_dist.loc + mirror * base_dist.scale * u
+    # the quantile of the smaller tail probability, on its side of loc
+    sign = jnp.where(lower, mirror, -mirror)
+    x = base_dist.loc + sign * base_dist.scale * z
+    valid = jnp.logical_and(jnp.greater_equal(q, 0), jnp.less_equal(q, 1))
     return jnp.where(valid, _clamp(x, low, high), jnp.nan)
 
 
