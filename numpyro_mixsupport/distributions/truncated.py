@@ -876,36 +876,21 @@ def _log_expm1_ratio(t: ArrayLike) -> Array:
     return jnp.where(small, series, big)
 
 
-def _log1p_q_expm1_ratio(t: ArrayLike, q: ArrayLike) -> Array:
-    """``log(1 + q * expm1(t)) / t``, smooth and NaN-free through ``t = 0``.
+def _series_threshold(dtype: jnp.dtype) -> float:
+    """``|t|`` below which :func:`_bernoulli_cgf_ratio_series` is exact to the
+    precision of ``dtype`` (its first omitted term is below ``3.5e-4 t**5``), and
+    above which the closed forms lose little to rounding."""
+    return (float(jnp.finfo(dtype).eps) / 3.5e-4) ** 0.2
 
-    The numerator is the cumulant generating function of ``Bernoulli(q)``, taken
-    as ``logaddexp(log(1 - q), log(q) + t)`` away from zero and by its Taylor
-    series (the Bernoulli cumulants) near zero. At ``q = 0`` and ``q = 1`` it is
-    replaced by its tangent line in ``q``, which has the same value and a finite
-    derivative where ``log(q)`` or ``log(1 - q)`` has none.
-    """
-    small = jnp.less(jnp.abs(t), 1e-3)
-    t_big = jnp.where(small, 1.0, t)
-    interior = jnp.logical_and(jnp.greater(q, 0), jnp.less(q, 1))
-    q_interior = jnp.where(interior, q, 0.5)
-    cgf = jnp.logaddexp(jnp.log1p(-q_interior), jnp.log(q_interior) + t_big)
-    t_clipped = jnp.clip(t_big, -700.0, 700.0)
-    cgf_at_ends = jnp.where(
-        jnp.less_equal(q, 0),
-        q * jnp.expm1(t_clipped),
-        t_big + (1 - q) * jnp.expm1(-t_clipped),
-    )
-    big = jnp.where(interior, cgf, cgf_at_ends) / t_big
-    t_small = jnp.where(small, t, 0.0)
+
+def _bernoulli_cgf_ratio_series(t: ArrayLike, q: ArrayLike) -> Array:
+    """``log(1 + q expm1(t)) / t`` for small ``|t|``: the cumulant generating
+    function of ``Bernoulli(q)`` over ``t``, by its Taylor series."""
     k2 = q * (1 - q)
     k3 = k2 * (1 - 2 * q)
     k4 = k2 * (1 - 6 * k2)
     k5 = k3 * (1 - 12 * k2)
-    series = q + t_small * (
-        k2 / 2 + t_small * (k3 / 6 + t_small * (k4 / 24 + t_small * k5 / 120))
-    )
-    return jnp.where(small, series, big)
+    return q + t * (k2 / 2 + t * (k3 / 6 + t * (k4 / 24 + t * k5 / 120)))
 
 
 class DoublyTruncatedPowerLaw(Distribution):
@@ -1004,46 +989,41 @@ class DoublyTruncatedPowerLaw(Distribution):
         proper = jnp.greater(one_more_alpha, 0)
         return proper, jnp.where(proper, one_more_alpha, 1.0)
 
+    def _log_normalizer(self) -> Array:
+        """``log Z``; ``inf`` for ``low = 0`` and ``alpha <= -1``, where the
+        distribution is improper."""
+        positive_low, log_low, log_high, log_width = self._log_bounds()
+        # low > 0: log Z = (alpha + 1) log a + log log(b / a) + log(expm1(t) / t)
+        t = (self.alpha + 1) * log_width
+        log_z = (self.alpha + 1) * log_low + jnp.log(log_width) + _log_expm1_ratio(t)
+        # low = 0: log Z = (alpha + 1) log b - log(alpha + 1), if alpha > -1
+        proper, one_more_alpha = self._index_for_zero_low()
+        log_z_zero_low = jnp.where(
+            proper, one_more_alpha * log_high - jnp.log(one_more_alpha), jnp.inf
+        )
+        return jnp.where(positive_low, log_z, log_z_zero_low)
+
     @validate_sample
     def log_prob(self, value: ArrayLike) -> Array:
         inside = jnp.logical_and(
             jnp.greater_equal(value, self.low), jnp.less_equal(value, self.high)
         )
         positive_value = jnp.logical_and(inside, jnp.greater(value, 0))
-        log_value = jnp.log(jnp.where(positive_value, value, self.high))
-        positive_low, log_low, log_high, log_width = self._log_bounds()
-
-        # low > 0: log Z = (alpha + 1) log a + log log(b / a) + log(expm1(t) / t)
-        t = (self.alpha + 1) * log_width
-        log_prob = (
-            self.alpha * (log_value - log_low)
-            - log_low
-            - jnp.log(log_width)
-            - _log_expm1_ratio(t)
-        )
-
-        # low = 0: log Z = (alpha + 1) log b - log(alpha + 1), finite if alpha > -1
-        proper, one_more_alpha = self._index_for_zero_low()
-        log_prob_zero_low = jnp.where(
-            proper,
-            self.alpha * log_value
-            - one_more_alpha * log_high
-            + jnp.log(one_more_alpha),
-            -jnp.inf,
-        )
-        log_prob = jnp.where(positive_low, log_prob, log_prob_zero_low)
-
-        # x = 0 (in the support only when low = 0): x ** alpha is 0, 1 or inf; with
-        # the stand-in x = high above, log_prob is -log Z wherever alpha = 0.
-        at_zero = jnp.where(
+        log_value = jnp.log(jnp.where(positive_value, value, 1.0))
+        # x = 0 is in the support only when low = 0: x ** alpha is 0, 1 or inf
+        log_at_zero = jnp.where(
             jnp.greater(self.alpha, 0),
             -jnp.inf,
             jnp.where(jnp.less(self.alpha, 0), jnp.inf, 0.0),
         )
-        log_prob = jnp.where(
-            positive_value, log_prob, jnp.where(inside, at_zero + log_prob, -jnp.inf)
+        alpha, log_z, log_at_zero = _apart(
+            self.alpha, self._log_normalizer(), log_at_zero
         )
-        return log_prob
+        log_prob = jnp.where(positive_value, alpha * log_value, log_at_zero) - log_z
+        # -inf outside the support and where improper (also at x = 0)
+        return jnp.where(
+            jnp.logical_and(inside, jnp.isfinite(log_z)), log_prob, -jnp.inf
+        )
 
     def cdf(self, value: ArrayLike) -> Array:
         r"""
@@ -1093,27 +1073,45 @@ class DoublyTruncatedPowerLaw(Distribution):
 
         :param q: probabilities in :math:`[0, 1]`; others give ``nan``.
         """
-        valid = jnp.logical_and(jnp.greater_equal(q, 0), jnp.less_equal(q, 1))
-        q_safe = jnp.where(valid, q, 0.5)
+        q = jnp.asarray(q)
         positive_low, log_low, log_high, log_width = self._log_bounds()
-
-        # log(x / a) = log(1 + q expm1(t)) / (alpha + 1)
-        t = (self.alpha + 1) * log_width
-        log_x = log_low + log_width * _log1p_q_expm1_ratio(t, q_safe)
-
-        # low = 0: x = b q ** (1 / (alpha + 1))
-        proper, one_more_alpha = self._index_for_zero_low()
-        positive_q = jnp.greater(q_safe, 0)
-        log_q = jnp.log(jnp.where(positive_q, q_safe, 1.0))
-        log_x_zero_low = jnp.where(
-            positive_q, log_high + log_q / one_more_alpha, -jnp.inf
+        # with s = alpha + 1 and t = s log(b / a), x = a w ** (1 / s) with
+        # w = 1 - q + q (b / a) ** s where t < 0, and x = b w ** (1 / s) with
+        # w = q + (1 - q) (a / b) ** s where t > 0 (a = 0 included): both terms
+        # of w are positive, so one log and one exp per point suffice
+        one_more_alpha = self.alpha + 1
+        t = jnp.where(positive_low, one_more_alpha * log_width, jnp.inf)
+        small = jnp.less(jnp.abs(t), _series_threshold(jnp.result_type(q, t)))
+        negative = jnp.less(t, 0)
+        ratio = jnp.where(positive_low, jnp.exp(-jnp.abs(t)), 0.0)
+        inverse = 1 / jnp.where(small, 1.0, one_more_alpha)
+        # |t| small: log(x / a) = log(b / a) log(1 + q expm1(t)) / t by its series
+        t_small = jnp.where(small, t, 0.0)
+        negative, small, log_low, log_end, log_width, t_small, ratio, inverse = _apart(
+            negative,
+            small,
+            log_low,
+            jnp.where(negative, log_low, log_high),
+            log_width,
+            t_small,
+            ratio,
+            inverse,
         )
-        log_x_zero_low = jnp.where(proper, log_x_zero_low, jnp.nan)
-        x = jnp.exp(jnp.where(positive_low, log_x, log_x_zero_low))
+        negative, small = negative > 0, small > 0
+        p_hi = jnp.where(negative, q, 1 - q)
+        w = jnp.where(negative, 1 - q, q) + p_hi * ratio
+        positive = jnp.greater(w, 0)
+        log_x = log_end + jnp.log(jnp.where(positive, w, 1.0)) * inverse
+        log_x = jnp.where(positive, log_x, -jnp.inf)
+        series = log_low + log_width * _bernoulli_cgf_ratio_series(t_small, q)
+        x = jnp.exp(jnp.where(small, series, log_x))
         # keep rounding inside the support; ``where`` keeps the full gradient at
         # the ends, where ``clip`` would halve it
         x = jnp.where(jnp.less(x, self.low), self.low, x)
         x = jnp.where(jnp.greater(x, self.high), self.high, x)
+        # nan outside [0, 1], and for low = 0 and alpha <= -1 (improper)
+        valid = jnp.logical_and(jnp.greater_equal(q, 0), jnp.less_equal(q, 1))
+        valid = jnp.logical_and(valid, jnp.logical_or(positive_low, one_more_alpha > 0))
         return jnp.where(valid, x, jnp.nan)
 
     def sample(
