@@ -232,12 +232,12 @@ def _mirrored_tails(
             jnp.where(is_a, 0.0, 1 - cdf),
             end,
         )
-    z_low, z_high = (low - loc) / scale, (high - loc) / scale
-    positive = jnp.less_equal(z_low, 0)
-    a = jnp.where(positive, z_low, -z_high)
-    b = jnp.where(positive, z_high, -z_low)
-    # a and b in one evaluation
-    log_cdf, extra = _log_cdf(base_dist, jnp.stack([a, b]))
+    # both ends at once: [z_low, z_high], and the mirrored [a, b]
+    z = (jnp.stack(jnp.broadcast_arrays(low, high)) - loc) / scale
+    positive = jnp.less_equal(z[0], 0)
+    ab = jnp.where(positive, z, -z[::-1])
+    b = ab[1]
+    log_cdf, extra = _log_cdf(base_dist, ab)
     at_a = jax.tree.map(lambda x: x[0], (log_cdf, extra))
     at_b = jax.tree.map(lambda x: x[1], (log_cdf, extra))
     gap = _log_cdf_gap(at_b, at_a, (high - low) / scale)
@@ -534,7 +534,7 @@ class LeftTruncatedDistribution(Distribution):
     def support(self) -> Constraint:
         return self._support
 
-    def _tails(self) -> _Tails:
+    def _tails(self) -> tuple:
         return _mirrored_tails(self.base_dist, self.low, None)
 
     def sample(
@@ -550,7 +550,7 @@ class LeftTruncatedDistribution(Distribution):
 
     @validate_sample
     def log_prob(self, value: ArrayLike) -> Array:
-        return self.base_dist.log_prob(value) - _apart(self._tails().log_mass)[0]
+        return self.base_dist.log_prob(value) - self._tails().log_mass
 
     @property
     def mean(self) -> Array:
@@ -624,7 +624,7 @@ class RightTruncatedDistribution(Distribution):
     def support(self) -> Constraint:
         return self._support
 
-    def _tails(self) -> _Tails:
+    def _tails(self) -> tuple:
         return _mirrored_tails(self.base_dist, None, self.high)
 
     def sample(
@@ -640,7 +640,7 @@ class RightTruncatedDistribution(Distribution):
 
     @validate_sample
     def log_prob(self, value: ArrayLike) -> Array:
-        return self.base_dist.log_prob(value) - _apart(self._tails().log_mass)[0]
+        return self.base_dist.log_prob(value) - self._tails().log_mass
 
     @property
     def mean(self) -> Array:
@@ -724,7 +724,7 @@ class TwoSidedTruncatedDistribution(Distribution):
     def support(self) -> Constraint:
         return self._support
 
-    def _tails(self) -> _Tails:
+    def _tails(self) -> tuple:
         return _mirrored_tails(self.base_dist, self.low, self.high)
 
     def sample(
@@ -740,7 +740,7 @@ class TwoSidedTruncatedDistribution(Distribution):
 
     @validate_sample
     def log_prob(self, value: ArrayLike) -> Array:
-        return self.base_dist.log_prob(value) - _apart(self._tails().log_mass)[0]
+        return self.base_dist.log_prob(value) - self._tails().log_mass
 
     @property
     def mean(self) -> Array:
