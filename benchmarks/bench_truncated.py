@@ -7,15 +7,17 @@ For every truncated distribution (float32, scalar parameters, CPU) the jit-compi
 parameter, and ``icdf`` over N points are timed in interleaved repeats (the order
 alternating); each row gives the median times and the median of the per-repeat
 ratios ours / NumPyro with their interquartile range. Then the compile times
-(``jax.jit(f).lower(...).compile()``, fresh functions, median of repeats) and the
-sizes of the lowered programs (StableHLO lines), and a mixture of a power law and
-seven truncated normals, NumPyro's ``MixtureGeneral`` over our components or over
-NumPyro's.
+(``jax.jit(f).lower(...).compile()``, fresh functions, interleaved, median of
+repeats), the sizes of the lowered programs (StableHLO lines) and the number of
+kernels XLA compiles for them, and the same for a mixture of a power law and
+seven truncated normals: NumPyro's ``MixtureGeneral`` over our components or
+over NumPyro's.
 
     python benchmarks/bench_truncated.py [--quick] [--repeats 21] [--n 1000 100000]
 """
 
 import argparse
+import re
 import time
 
 import numpy as np
@@ -170,19 +172,27 @@ def _data(op, support, n):
     return jnp.linspace(support[0], support[1], n, dtype=F32)
 
 
-def _compile_time(make, args, repeats):
-    """Median time to lower and compile a fresh function from ``make``."""
-    times = []
+def _compile_times(makes, args, repeats):
+    """Median times to lower and compile a fresh function from each of ``makes``,
+    the compilations interleaved."""
+    times = [[] for _ in makes]
     for _ in range(repeats):
-        fn = make()
-        start = time.perf_counter()
-        jax.jit(fn).lower(*args).compile()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+        for i, make in enumerate(makes):
+            fn = make()
+            start = time.perf_counter()
+            jax.jit(fn).lower(*args).compile()
+            times[i].append(time.perf_counter() - start)
+    return [float(np.median(t)) for t in times]
 
 
-def _hlo_lines(fn, args):
-    return len(jax.jit(fn).lower(*args).as_text().splitlines())
+def _program_size(fn, args):
+    """StableHLO lines as lowered, and kernels (fusions and other top-level
+    instructions that XLA compiles) after optimization."""
+    lowered = jax.jit(fn).lower(*args)
+    text = lowered.compile().as_text()
+    entry = text[text.index("ENTRY") :].split("\n}", 1)[0]
+    kernels = len(re.findall(r"= \S+ fusion\(", entry))
+    return len(lowered.as_text().splitlines()), kernels
 
 
 def _mixture(module):
@@ -240,11 +250,28 @@ def main(argv=None):
                 )
 
     n = sizes[-1] if args.quick else 100_000
-    print(f"\ncompile time (median of {compile_repeats}) and StableHLO lines, N = {n}")
     print(
-        f"{'case':28s} {'program':16s} {'ours s':>7s} {'NumPyro':>7s} {'ratio':>6s} "
-        f"{'ours lines':>10s} {'NumPyro':>8s} {'ratio':>6s}"
+        f"\ncompile time (median of {compile_repeats}, interleaved), StableHLO "
+        f"lines and XLA kernels, N = {n}"
     )
+    print(
+        f"{'case':28s} {'program':15s} {'ours s':>7s} {'NumPyro':>7s} {'ratio':>6s}"
+        f" {'lines':>6s} {'NumPyro':>7s} {'ratio':>6s} {'kernels':>7s} {'NumPyro':>7s}"
+    )
+
+    def compile_row(label, program, make, args):
+        a, b = _compile_times(
+            [lambda: make(ours), lambda: make(stock)], args, compile_repeats
+        )
+        (la, ka), (lb, kb) = (
+            _program_size(make(ours), args),
+            _program_size(make(stock), args),
+        )
+        print(
+            f"{label:28s} {program:15s} {a:7.3f} {b:7.3f} {a / b:6.2f} "
+            f"{la:6d} {lb:7d} {la / lb:6.2f} {ka:7d} {kb:7d}"
+        )
+
     for name, build, params, support, main_case, has_icdf in CASES:
         programs = {
             "log_prob": lambda m: _programs(build, m, n)["log_prob"],
@@ -256,14 +283,7 @@ def main(argv=None):
             programs["sample"] = lambda m: _programs(build, m, n)["sample"]
         for program, make in programs.items():
             data = _data("sample" if program == "sample" else "log_prob", support, n)
-            a = _compile_time(lambda: make(ours), (params, data), compile_repeats)
-            b = _compile_time(lambda: make(stock), (params, data), compile_repeats)
-            la = _hlo_lines(make(ours), (params, data))
-            lb = _hlo_lines(make(stock), (params, data))
-            print(
-                f"{name:28s} {program:16s} {a:7.3f} {b:7.3f} {a / b:6.2f} "
-                f"{la:10d} {lb:8d} {la / lb:6.2f}"
-            )
+            compile_row(name, program, make, (params, data))
 
     p = (
         F32(-2.3),
@@ -274,14 +294,8 @@ def main(argv=None):
         jnp.full(8, 1 / 8, F32),
     )
     x = jnp.linspace(5.0, 100.0, n, dtype=F32)
-    a = _compile_time(lambda: _mixture(ours), (p, x), compile_repeats)
-    b = _compile_time(lambda: _mixture(stock), (p, x), compile_repeats)
-    la, lb = _hlo_lines(_mixture(ours), (p, x)), _hlo_lines(_mixture(stock), (p, x))
     label = "mixture: power law + 7 TN"
-    print(
-        f"{label:28s} {'value_and_grad':16s} {a:7.3f} {b:7.3f} {a / b:6.2f} "
-        f"{la:10d} {lb:8d} {la / lb:6.2f}"
-    )
+    compile_row(label, "value_and_grad", _mixture, (p, x))
     t = _interleaved(
         [jax.jit(_mixture(ours)), jax.jit(_mixture(stock))], (p, x), repeats
     )

@@ -481,11 +481,14 @@ class LeftTruncatedDistribution(Distribution):
 
     where :math:`f` and :math:`F` are the density and distribution function of the
     base distribution. When ``low`` lies above ``loc`` the computation is mirrored
-    about ``loc``, so that the normalizer is a left-tail probability, and it is
-    taken in log space when the base distribution has a ``log_cdf``; for a
-    ``Normal`` base the quantile is also found in log space. ``log_prob``,
-    ``cdf``, ``icdf``, samples and their gradients therefore stay accurate, in
-    float32 too, when ``low`` is many scales above ``loc``.
+    about ``loc``, so that the tail probabilities are left-tail ones, and these
+    are taken in log space (for a ``Normal`` base beyond the range of ``erfc``
+    from the asymptotic series of the Mills ratio). The quantile is that of the
+    base distribution at the smaller of the two tail probabilities, found in log
+    space where that underflows, and samples are uniform draws of the default
+    float dtype pushed through it, as in NumPyro. ``log_prob``, ``cdf``,
+    ``icdf``, samples and their gradients therefore stay accurate, in float32
+    too, when ``low`` is many scales above ``loc``.
 
     :param base_dist: the distribution to truncate; one of ``Cauchy``, ``Laplace``,
         ``Logistic``, ``Normal``, ``SoftLaplace`` or ``StudentT``.
@@ -506,6 +509,10 @@ class LeftTruncatedDistribution(Distribution):
         0.7138
         >>> print(round(float(d.icdf(0.5)), 4))
         0.0558
+        >>> from numpyro_mixsupport.distributions import Laplace
+        >>> d = LeftTruncatedDistribution(Laplace(0.0, 1.0), low=30.0)
+        >>> print(round(float(d.log_prob(31.0)), 4))  # exp(-(x - low)) out there
+        -1.0
     """
 
     arg_constraints = {"low": constraints.real}
@@ -571,10 +578,10 @@ class RightTruncatedDistribution(Distribution):
 
     where :math:`f` and :math:`F` are the density and distribution function of the
     base distribution. When ``high`` lies above ``loc`` the computation is
-    mirrored about ``loc``; the normalizer is taken in log space when the base
-    distribution has a ``log_cdf``, and for a ``Normal`` base the quantile too, so
-    that ``log_prob``, ``cdf``, ``icdf``, samples and their gradients stay
-    accurate, in float32 too, when ``high`` is many scales below ``loc``.
+    mirrored about ``loc``, and the tail probabilities are taken in log space, as
+    for :class:`LeftTruncatedDistribution`, so that ``log_prob``, ``cdf``,
+    ``icdf``, samples and their gradients stay accurate, in float32 too, when
+    ``high`` is many scales below ``loc``.
 
     :param base_dist: the distribution to truncate; one of ``Cauchy``, ``Laplace``,
         ``Logistic``, ``Normal``, ``SoftLaplace`` or ``StudentT``.
@@ -664,9 +671,9 @@ class TwoSidedTruncatedDistribution(Distribution):
     base distribution. When the interval lies above ``loc`` the computation is
     mirrored about ``loc`` (the base distributions are symmetric), so that
     :math:`F(\mathrm{high}) - F(\mathrm{low})` is a difference of left-tail
-    probabilities, and it is taken in log space when the base distribution has a
-    ``log_cdf``, as are ``cdf`` and, for a ``Normal`` base, ``icdf``. Values and
-    gradients therefore stay accurate far into either tail, in float32 too.
+    probabilities, taken in log space, as are ``cdf`` and ``icdf`` (see
+    :class:`LeftTruncatedDistribution`). Values and gradients therefore stay
+    accurate far into either tail, in float32 too.
 
     :param base_dist: the distribution to truncate; one of ``Cauchy``, ``Laplace``,
         ``Logistic``, ``Normal``, ``SoftLaplace`` or ``StudentT``.
