@@ -13,13 +13,15 @@ Patch module for ``numpyro/distributions/truncated.py``:
   :class:`TwoSidedTruncatedDistribution` (and so :func:`TruncatedNormal`) mirror
   the problem about ``loc`` so that the support starts in the left tail, and
   take the tail probabilities in log space, for a ``Normal`` base beyond the
-  range of ``ndtr`` from the asymptotic series of the Mills ratio. ``log_prob``,
+  range of ``erfc`` from the asymptotic series of the Mills ratio. ``log_prob``,
   ``cdf``, ``icdf``, samples and their gradients stay accurate, in float32 too,
   when truncating many scales into a tail, where NumPyro 0.22's classes give NaN
-  or infinite values. Away from the tails they cost what NumPyro's do: the
-  quantile is ``ndtri`` of a tail probability (inverted in log space only where
-  that underflows), samples are NumPyro's uniform draws pushed through it, and
-  the work done once per distribution is compiled as one kernel.
+  or infinite values. ``log_prob`` and its gradients cost what NumPyro's do, to
+  run and to compile (the work done once per distribution is compiled as few
+  kernels). The quantile is ``ndtri`` of the smaller tail probability, with a
+  log-space inversion where that underflows; as the choice is made per point,
+  every point pays for that branch too. Samples are NumPyro's uniform draws
+  pushed through the quantile.
 """
 
 import math
