@@ -463,7 +463,8 @@ def test_truncated_normal_tails_match_scipy(side, k, dtype):
     assert_allclose(round_trip, q, atol=1e-4 if single else 1e-9)
 
     samples = d.sample(jax.random.key(0), (4000,))
-    assert samples.dtype == np_dtype
+    # as NumPyro's: uniform draws of the default float dtype, pushed through icdf
+    assert samples.dtype == jnp.result_type(np_dtype, jnp.result_type(float))
     samples = np.asarray(samples)
     assert np.isfinite(samples).all()
     assert bool(d.support(jnp.asarray(samples)).all())
@@ -663,3 +664,263 @@ def test_truncated_cauchy_far_in_a_tail_float32():
     assert_allclose(
         d.icdf(q), reference.ppf(cut + np.asarray(q, float) * mass), rtol=1e-6
     )
+
+
+# -- NumPyro's random stream and dtypes; bases far in a tail ---------------------
+
+STREAM_CASES = {
+    # truncations within a few scales of loc, where NumPyro 0.22 is accurate
+    "left-below-loc": lambda m, b: m.LeftTruncatedDistribution(b, low=-1.0),
+    "left-above-loc": lambda m, b: m.LeftTruncatedDistribution(b, low=3.0),
+    "right-below-loc": lambda m, b: m.RightTruncatedDistribution(b, high=-2.0),
+    "right-above-loc": lambda m, b: m.RightTruncatedDistribution(b, high=2.5),
+    "two-sided": lambda m, b: m.TwoSidedTruncatedDistribution(b, -1.5, 4.0),
+    "two-sided-above-loc": lambda m, b: m.TwoSidedTruncatedDistribution(b, 1.0, 6.0),
+}
+STREAM_BASES = ["Normal", "Cauchy", "Laplace", "Logistic", "SoftLaplace"]
+
+
+def _stream_base(name, dtype):
+    from numpyro.distributions import Laplace, SoftLaplace
+
+    loc, scale = dtype(0.5), dtype(1.5)
+    bases = {
+        "Normal": Normal,
+        "Cauchy": Cauchy,
+        "Laplace": Laplace,
+        "Logistic": Logistic,
+        "SoftLaplace": SoftLaplace,
+    }
+    return bases[name](loc, scale)
+
+
+class _SoftLaplace:
+    """The standard SoftLaplace distribution function and quantile, in NumPy."""
+
+    @staticmethod
+    def cdf(z):
+        return 2 / np.pi * np.arctan(np.exp(z))
+
+    @staticmethod
+    def ppf(p):
+        return np.log(np.tan(np.pi / 2 * p))
+
+
+_STANDARD = {
+    "Normal": stats.norm,
+    "Cauchy": stats.cauchy,
+    "Laplace": stats.laplace,
+    "Logistic": stats.logistic,
+    "SoftLaplace": _SoftLaplace,
+}
+
+
+def _reference_quantile(d, base, u):
+    """The truncated quantile of ``u`` in float64."""
+    loc, scale = float(d.base_dist.loc), float(d.base_dist.scale)
+    low = float(getattr(d, "low", -np.inf))
+    high = float(getattr(d, "high", np.inf))
+    standard = _STANDARD[base]
+    cdf_low = standard.cdf((low - loc) / scale)
+    cdf_high = standard.cdf((high - loc) / scale)
+    return loc + scale * standard.ppf(cdf_low + u * (cdf_high - cdf_low))
+
+
+@pytest.mark.parametrize(
+    "dtype, x64",
+    [(np.float32, False), (np.float32, True), (np.float64, True)],
+    ids=["f32", "f32-x64", "f64-x64"],
+)
+@pytest.mark.parametrize("base", STREAM_BASES)
+@pytest.mark.parametrize("case", sorted(STREAM_CASES))
+def test_samples_are_numpyros_draws(case, base, dtype, x64):
+    # The same key gives NumPyro 0.22's draws, in its dtype (uniform draws of the
+    # default float dtype, float64 under x64 whatever the parameters, pushed
+    # through icdf), wherever those are right; ours are right everywhere.
+    from numpyro.distributions import truncated as upstream
+    from numpyro_mixsupport.distributions import truncated as ours
+
+    with jax.enable_x64(x64):
+        key = jax.random.key(7)
+        mine = STREAM_CASES[case](ours, _stream_base(base, dtype))
+        theirs = STREAM_CASES[case](upstream, _stream_base(base, dtype))
+        x, expected = mine.sample(key, (2000,)), theirs.sample(key, (2000,))
+        assert x.dtype == expected.dtype == jnp.result_type(float)
+        assert x.shape == expected.shape == (2000,)
+        tiny = jnp.finfo(jnp.result_type(float)).tiny
+        u = np.asarray(jax.random.uniform(key, (2000,), minval=tiny), np.float64)
+    reference = _reference_quantile(mine, base, u)
+    # errors relative to the size of x and of the scale; the parameters' precision
+    # bounds them
+    single = dtype is np.float32 or not x64
+    tolerance = 2e-6 if single else 1e-10
+    size = np.abs(reference) + float(mine.base_dist.scale)
+    error = np.abs(np.asarray(x, np.float64) - reference) / size
+    assert error.max() < tolerance
+    right = np.abs(np.asarray(expected, np.float64) - reference) / size < tolerance
+    assert right.mean() > 0.9
+    assert_allclose(
+        x[right], expected[right], rtol=0, atol=2 * tolerance * size[right].max()
+    )
+
+
+@pytest.mark.parametrize("x64", [True, False], ids=["x64", "x32"])
+def test_power_law_samples_are_numpyros_draws(x64):
+    from numpyro.distributions import truncated as upstream
+
+    with jax.enable_x64(x64):
+        args = (np.float32(-2.3), np.float32(5.0), np.float32(87.0))
+        key = jax.random.key(3)
+        x = DoublyTruncatedPowerLaw(*args).sample(key, (2000,))
+        expected = upstream.DoublyTruncatedPowerLaw(*args).sample(key, (2000,))
+        assert x.dtype == expected.dtype
+        assert_allclose(x, expected, rtol=1e-5)
+
+
+EXPONENTIAL_TAIL_BASES = ["Laplace", "Logistic", "SoftLaplace"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("k", [30.0, 100.0, 200.0])
+@pytest.mark.parametrize("base", EXPONENTIAL_TAIL_BASES)
+def test_exponential_tails_far_out(base, k, dtype):
+    # Far in their tails these bases are exponential: truncated k scales out they
+    # are (nearly) an Exponential(1 / scale) from the end. NumPyro 0.22 gives inf
+    # or nan there (1 - F(low) cancels to 0); the right values are finite.
+    from numpyro.distributions import Laplace, SoftLaplace
+
+    bases = {"Laplace": Laplace, "Logistic": Logistic, "SoftLaplace": SoftLaplace}
+    loc, scale = dtype(0.0), dtype(2.0)
+    low = dtype(k * 2.0)
+    left = TruncatedDistribution(bases[base](loc, scale), low=low)
+    right = TruncatedDistribution(bases[base](loc, scale), high=-low)
+    two = TruncatedDistribution(bases[base](loc, scale), low=low, high=low + scale)
+    x = low + np.array([0.0, 0.1, 1.0, 5.0], dtype) * scale
+    # at the points as rounded; exponential up to relative corrections of
+    # exp(-k), invisible here
+    d = x.astype(np.float64) - float(low)
+    x = jnp.asarray(x)
+    exact_log_prob = -np.log(scale) - d / scale
+    exact_cdf = -np.expm1(-d / scale)
+    for dist_, points, flip in [(left, x, 1.0), (right, -x, -1.0)]:
+        log_prob = np.asarray(dist_.log_prob(points))
+        assert log_prob.dtype == dtype
+        assert_allclose(log_prob, exact_log_prob, rtol=1e-5, atol=1e-5)
+        cdf = np.asarray(dist_.cdf(points))
+        expected = exact_cdf if flip > 0 else 1 - exact_cdf
+        assert_allclose(cdf, expected, rtol=1e-5, atol=1e-6)
+        q = jnp.asarray([0.0, 0.3, 0.9, 1 - 1e-6], dtype)
+        quantile = np.asarray(dist_.icdf(q if flip > 0 else 1 - q))
+        expected = low - scale * np.log1p(-np.asarray(q, np.float64))
+        assert_allclose(flip * quantile, expected, rtol=1e-5)
+        samples = np.asarray(dist_.sample(jax.random.key(0), (1000,)))
+        assert np.isfinite(samples).all()
+        assert np.all(flip * samples >= low)
+        assert abs(np.mean(flip * samples) - (low + scale)) < 5 * scale / np.sqrt(1000)
+    # the two-sided truncation to one scale: Exponential truncated to [0, 1]
+    exact_two = exact_log_prob[:3] - np.log(-np.expm1(-1.0))
+    assert_allclose(two.log_prob(x[:3]), exact_two, rtol=1e-5, atol=1e-5)
+
+    def total(loc, scale, low):
+        d = TruncatedDistribution(bases[base](loc, scale), low=low)
+        return (d.log_prob(low + scale * jnp.asarray(d_unit)).sum(),)
+
+    d_unit = np.array([0.1, 1.0, 5.0], dtype)
+    grads = jax.grad(lambda *a: total(*a)[0], argnums=(0, 1, 2))(loc, scale, low)
+    assert all(np.isfinite(g) for g in grads)
+    # d/dlow at fixed x - low is zero, and d/dloc of an exponential tail is zero
+    assert_allclose(grads[0], 0.0, atol=1e-3)
+    assert_allclose(grads[2], 0.0, atol=1e-3)
+
+
+def test_left_truncated_laplace_30_scales_out():
+    # The reported case: NumPyro 0.22 gives inf, a NaN-producing fix gave nan.
+    from numpyro.distributions import Laplace
+    from numpyro_mixsupport.distributions import LeftTruncatedDistribution
+
+    for dtype in [np.float32, np.float64]:
+        d = LeftTruncatedDistribution(Laplace(dtype(0.0), dtype(1.0)), dtype(30.0))
+        x = jnp.asarray([30.0, 31.0, 40.0], dtype)
+        assert_allclose(d.log_prob(x), [0.0, -1.0, -10.0], rtol=1e-6, atol=1e-6)
+        assert_allclose(d.cdf(x), -np.expm1(-np.array([0.0, 1.0, 10.0])), rtol=1e-6)
+        assert_allclose(d.icdf(jnp.asarray(0.5, dtype)), 30 + np.log(2), rtol=1e-6)
+        grad = jax.grad(
+            lambda low: LeftTruncatedDistribution(
+                Laplace(dtype(0.0), dtype(1.0)), low
+            ).log_prob(jnp.asarray(31.0, dtype))
+        )(dtype(30.0))
+        assert_allclose(grad, 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("base", ["Laplace", "SoftLaplace", "Logistic"])
+@pytest.mark.parametrize("case", sorted(STREAM_CASES))
+def test_agrees_with_numpyro_away_from_the_tails(case, base):
+    # log_prob, cdf and icdf agree with NumPyro 0.22 where it is accurate (the
+    # Normal, Cauchy, Logistic and StudentT one-sided cases are checked above).
+    from numpyro.distributions import truncated as upstream
+    from numpyro_mixsupport.distributions import truncated as ours
+
+    mine = STREAM_CASES[case](ours, _stream_base(base, np.float64))
+    theirs = STREAM_CASES[case](upstream, _stream_base(base, np.float64))
+    q = jnp.array([0.01, 0.2, 0.5, 0.8, 0.99])
+    x = theirs.icdf(q)
+    assert_allclose(mine.icdf(q), x, rtol=1e-9)
+    assert_allclose(mine.log_prob(x), theirs.log_prob(x), rtol=1e-9)
+    assert_allclose(mine.cdf(x), theirs.cdf(x), rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("side", ["left", "right", "two-sided"])
+@pytest.mark.parametrize("k", [0.0, 3.0, 13.0, 30.0])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_icdf_and_sample_gradients_finite(side, k, dtype):
+    # Gradients of icdf (so of reparametrized samples) with respect to every
+    # parameter are finite at every q in [0, 1] where the quantile is, in float32
+    # deep in a tail too.
+    loc, scale, low, high = _tail_truncation(side, k, dtype)
+    ends = {"low": low, "high": high}
+    names = [name for name, end in ends.items() if end is not None]
+
+    def icdf(q, loc, scale, *values):
+        d = TruncatedNormal(loc, scale, **dict(zip(names, values)))
+        return d.icdf(q)
+
+    qs = jnp.asarray([0.0, 1e-30, 1e-6, 0.3, 0.5, 0.9, 1 - 1e-7, 1.0], dtype)
+    args = (loc, scale, *(ends[name] for name in names))
+    values = np.asarray(icdf(qs, *args))
+    finite = np.isfinite(values)
+    # only the infinite ends of a one-sided support are not finite
+    assert finite[1:-1].all()
+    grad = jax.grad(icdf, argnums=tuple(range(1, 1 + len(args))))
+    grads = jax.jit(jax.vmap(grad, in_axes=(0,) + (None,) * len(args)))(qs, *args)
+    for g in grads:
+        assert np.isfinite(np.asarray(g)[finite]).all()
+
+    def sample_mean(*args):
+        return icdf(jax.random.uniform(jax.random.key(1), (200,)), *args).mean()
+
+    grads = jax.grad(sample_mean, argnums=tuple(range(len(args))))(*args)
+    assert all(np.isfinite(g) for g in grads)
+
+
+def test_icdf_median_gradient_of_a_symmetric_truncation():
+    # At the median of a truncation symmetric about loc the two tail
+    # probabilities are equal; the quantile moves with loc.
+    def median(loc, scale):
+        return TruncatedNormal(loc, scale, low=loc - 1.0, high=loc + 1.0).icdf(0.5)
+
+    assert_allclose(median(2.0, 1.5), 2.0)
+    assert_allclose(jax.grad(median, argnums=(0, 1))(2.0, 1.5), (1.0, 0.0), atol=1e-12)
+
+
+def test_icdf_float32_parameters_float64_probabilities():
+    # Under x64 the draws of sample are float64 while the parameters may be
+    # float32: the quantile is taken in float64 from float32 tail probabilities,
+    # also where F(b) underflows float32 but not float64.
+    for k in [5.0, 12.9, 13.5, 30.0]:
+        low = np.float32(k)
+        d = TruncatedNormal(np.float32(0.0), np.float32(1.0), low=low)
+        q = jnp.asarray([1e-9, 0.1, 0.5, 0.9, 1 - 1e-9])
+        x = np.asarray(d.icdf(q))
+        assert x.dtype == np.float64
+        expected = stats.truncnorm(float(low), np.inf).ppf(np.asarray(q))
+        assert_allclose(x, expected, rtol=1e-6)

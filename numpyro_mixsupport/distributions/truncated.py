@@ -12,22 +12,26 @@ Patch module for ``numpyro/distributions/truncated.py``:
 * :class:`LeftTruncatedDistribution`, :class:`RightTruncatedDistribution` and
   :class:`TwoSidedTruncatedDistribution` (and so :func:`TruncatedNormal`) mirror
   the problem about ``loc`` so that the support starts in the left tail, and
-  work in log space: the normalizer from ``log_cdf``, ``cdf`` from differences
-  of log tail probabilities and, for a ``Normal`` base, ``icdf`` (and so
-  ``sample``) by inverting ``log_ndtr``. ``log_prob``, ``cdf``, ``icdf``,
-  samples and their gradients stay accurate, in float32 too, when truncating
-  many scales into a tail, where NumPyro 0.22's one-sided classes give NaN or
-  infinite values.
+  take the tail probabilities in log space, for a ``Normal`` base beyond the
+  range of ``erfc`` from the asymptotic series of the Mills ratio. ``log_prob``,
+  ``cdf``, ``icdf``, samples and their gradients stay accurate, in float32 too,
+  when truncating many scales into a tail, where NumPyro 0.22's classes give NaN
+  or infinite values. ``log_prob`` and its gradients cost what NumPyro's do, to
+  run and to compile (the work done once per distribution is compiled as few
+  kernels). The quantile is ``ndtri`` of the smaller tail probability, with a
+  log-space inversion where that underflows; as the choice is made per point,
+  every point pays for that branch too. Samples are NumPyro's uniform draws
+  pushed through the quantile.
 """
 
 import math
-from typing import Optional, Union, cast
+from typing import NamedTuple, Optional, Union, cast
 
 import jax
 from jax import Array, lax
 import jax.numpy as jnp
 import jax.random as random
-from jax.scipy.special import log_ndtr, ndtri
+from jax.scipy.special import betainc, erfc, ndtri
 from jax.typing import ArrayLike
 
 from numpyro._typing import NumLike
@@ -43,7 +47,6 @@ from numpyro.distributions.continuous import (
 )
 from numpyro.distributions.distribution import Distribution
 from numpyro.distributions.util import (
-    clamp_probs,
     promote_shapes,
     validate_sample,
 )
@@ -70,195 +73,200 @@ def _check_base_dist(base_dist: Distribution, supported_types: tuple) -> None:
     )
 
 
-def _log_cdf(base_dist: Distribution, value: ArrayLike) -> Array:
-    """``log F(value)``, by the base distribution's ``log_cdf`` where it has one.
-
-    For a ``Cauchy`` base, ``F(x) = atan2(1, -z) / pi`` with ``z = (x - loc) /
-    scale``, which is free of the cancellation in ``1/2 + atan(z) / pi`` in the left
-    tail.
-    """
-    if isinstance(base_dist, Cauchy):
-        z = (value - base_dist.loc) / base_dist.scale
-        return jnp.log(jnp.arctan2(1.0, -z)) - math.log(math.pi)
-    log_cdf = getattr(base_dist, "log_cdf", None)
-    if callable(log_cdf):
-        return log_cdf(value)
-    return jnp.log(base_dist.cdf(value))
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+# log(1 - w + 3 w**2 - 15 w**3 + ...), the log of the asymptotic series of
+# -z Phi(z) / phi(z) in w = 1 / z**2, as a power series in w
+_MILLS_LOG_SERIES = (-1.0, 5 / 2, -37 / 3, 353 / 4, -4081 / 5, 55205 / 6)
 
 
-def _log1mexp(t: ArrayLike) -> Array:
-    """``log(1 - exp(t))`` for ``t <= 0``, accurate for small and large ``|t|``."""
-    near_zero = jnp.greater(t, -math.log(2.0))
-    t_near = jnp.where(near_zero, t, -1.0)
-    t_far = jnp.where(near_zero, -1.0, t)
-    return jnp.where(near_zero, jnp.log(-jnp.expm1(t_near)), jnp.log1p(-jnp.exp(t_far)))
+def _is_single(dtype: jnp.dtype) -> bool:
+    return jnp.finfo(dtype).bits <= 32
+
+
+def _normal_tail_start(dtype: jnp.dtype) -> tuple[float, float]:
+    """``(z, log Phi(z))`` for the ``z < 0`` below which ``Phi(z)`` is close to
+    leaving the normal range of ``dtype`` (about -12.2 in float32, -36.6 in
+    float64); beyond it the normal tail is taken from its asymptotic series."""
+    z = 1.0 - math.sqrt(-2.0 * math.log(float(jnp.finfo(dtype).tiny)))
+    return z, math.log(0.5 * math.erfc(-z / math.sqrt(2.0)))
+
+
+def _polyval(coefficients: tuple[float, ...], w: Array) -> Array:
+    """``sum(c_k w**k for k = 1, 2, ...)`` by Horner's rule."""
+    result = coefficients[-1]
+    for c in coefficients[-2::-1]:
+        result = c + w * result
+    return w * result
 
 
 @jax.custom_jvp
-def _ndtri_exp(log_p: ArrayLike) -> Array:
-    r"""The standard normal quantile of ``exp(log_p)``: ``x`` with
-    :math:`\log\Phi(x) = \mathrm{log\_p}`, also where ``exp(log_p)`` underflows.
-
-    Where ``exp(log_p)`` is comfortably representable this is
-    ``ndtri(exp(log_p))``, or ``-ndtri(-expm1(log_p))`` above ``log(1/2)``. Below,
-    the asymptotic :math:`x_0 = -\sqrt{t - \log t - \log 2\pi}` with
-    :math:`t = -2\,\mathrm{log\_p}` is refined by Newton steps on
-    :math:`\log\Phi(x) - \mathrm{log\_p}`. The derivative,
-    :math:`\Phi(x) / \phi(x)`, is supplied directly.
-    """
-    log_p = jnp.asarray(log_p, dtype=jnp.result_type(log_p, float))
-    threshold = 0.75 * math.log(float(jnp.finfo(log_p.dtype).tiny))
-    in_tail = jnp.less(log_p, threshold)
-    upper = jnp.greater(log_p, -math.log(2.0))
-    # each branch sees only inputs valid for it
-    log_p_middle = jnp.where(jnp.logical_or(in_tail, upper), -1.0, log_p)
-    log_p_upper = jnp.where(upper, log_p, -1.0)
-    log_p_tail = jnp.where(
-        jnp.logical_and(in_tail, jnp.isfinite(log_p)), log_p, 2 * threshold
-    )
-    middle = ndtri(jnp.exp(log_p_middle))
-    above = -ndtri(-jnp.expm1(log_p_upper))
-    t = -2 * log_p_tail
-    x = -jnp.sqrt(t - jnp.log(t) - math.log(2 * math.pi))
-    for _ in range(3):
-        log_cdf = log_ndtr(x)
-        log_pdf = -0.5 * x * x - 0.5 * math.log(2 * math.pi)
-        x = x - (log_cdf - log_p_tail) * jnp.exp(log_cdf - log_pdf)
-    tail = jnp.where(jnp.isneginf(log_p), -jnp.inf, x)
-    return jnp.where(in_tail, tail, jnp.where(upper, above, middle))
+def _normal_log_cdf_and_h(z: Array) -> tuple[Array, Array]:
+    r"""``log Phi(z)``, accurate far into the left tail, and where ``z`` is beyond
+    :func:`_normal_tail_start` also :math:`h = \log\Phi(z) + z^2 / 2` from the
+    asymptotic series of the Mills ratio, free of the cancellation of forming it
+    from ``log Phi(z)``. The derivative, :math:`\phi(z) / \Phi(z)`, is supplied
+    directly."""
+    start, _ = _normal_tail_start(z.dtype)
+    deep = jnp.less(z, start)
+    z_deep = jnp.where(deep, z, start)
+    cdf = 0.5 * erfc(jnp.where(deep, start, z) * -math.sqrt(0.5))
+    # one log for both branches: of Phi(z), or of -z in the series
+    log = jnp.log(jnp.where(deep, -z_deep, cdf))
+    s = z_deep * z_deep
+    terms = 4 if _is_single(z.dtype) else 6
+    h = _polyval(_MILLS_LOG_SERIES[:terms], 1 / s) - log - _HALF_LOG_2PI
+    return jnp.where(deep, h - 0.5 * s, log), h
 
 
-@_ndtri_exp.defjvp
-def _ndtri_exp_jvp(
-    primals: tuple[ArrayLike], tangents: tuple[ArrayLike]
-) -> tuple[Array, Array]:
-    (log_p,), (log_p_dot,) = primals, tangents
-    x = _ndtri_exp(log_p)
-    finite = jnp.isfinite(x)
-    x_safe = jnp.where(finite, x, 0.0)
-    log_pdf = -0.5 * x_safe * x_safe - 0.5 * math.log(2 * math.pi)
-    slope = jnp.where(finite, jnp.exp(log_p - log_pdf), 0.0)
-    return x, slope * log_p_dot
+@_normal_log_cdf_and_h.defjvp
+def _normal_log_cdf_and_h_jvp(
+    primals: tuple[Array], tangents: tuple[Array]
+) -> tuple[tuple[Array, Array], tuple[Array, Array]]:
+    (z,), (z_dot,) = primals, tangents
+    log_cdf, h = _normal_log_cdf_and_h(z)
+    finite = jnp.isfinite(z)
+    z = jnp.where(finite, z, 0.0)
+    log_slope = -0.5 * z * z - _HALF_LOG_2PI - jnp.where(finite, log_cdf, 0.0)
+    slope = jnp.where(finite, jnp.exp(log_slope), 0.0)
+    return (log_cdf, h), (slope * z_dot, (slope + z) * z_dot)
 
 
-def _quantile_from_log_prob(base_dist: Distribution, log_p: ArrayLike) -> Array:
-    """``x`` with ``log F(x) = log_p <= log(1/2)``: in log space for a ``Normal``
-    base, as ``loc - scale / tan(pi p)`` for a ``Cauchy`` base (accurate for small
-    ``p``), else by ``base_dist.icdf`` of the (clamped) probability."""
+def _log_cdf(base_dist: Distribution, z: ArrayLike) -> tuple[Array, Optional[tuple]]:
+    """``log F(z)`` of the standardized base distribution: accurate in the left
+    tail, where ``F(z)`` is small or underflows, and to absolute precision in the
+    right one. For a ``Normal`` base also ``(h, deep, z_deep)`` for
+    :func:`_log_cdf_gap`: ``h`` of :func:`_normal_log_cdf_and_h`, where ``deep``,
+    and ``z_deep`` is ``z`` there."""
+    z = jnp.asarray(z)
     if isinstance(base_dist, Normal):
-        return base_dist.loc + base_dist.scale * _ndtri_exp(log_p)
+        start, _ = _normal_tail_start(z.dtype)
+        deep = jnp.less(z, start)
+        log_cdf, h = _normal_log_cdf_and_h(z)
+        return log_cdf, (h, deep, jnp.where(deep, z, start))
     if isinstance(base_dist, Cauchy):
-        return base_dist.loc - base_dist.scale / jnp.tan(math.pi * jnp.exp(log_p))
-    return base_dist.icdf(clamp_probs(jnp.exp(log_p)))
-
-
-def _mirror(
-    base_dist: Distribution, low: Optional[Array], high: Optional[Array]
-) -> Array:
-    """+1 where the support reaches below ``loc`` (the problem is used as is), -1
-    where it lies above ``loc`` (the problem is reflected about ``loc``). After
-    the reflection the lower end of the support, ``A``, is at most ``loc``."""
-    loc = base_dist.loc
-    if low is None:
-        return jnp.where(jnp.less_equal(high, loc), 1.0, -1.0)
-    return jnp.where(jnp.greater_equal(loc, low), 1.0, -1.0)
-
-
-def _normal_log_cdf_plus_half_square(z: ArrayLike) -> Array:
-    """``log Phi(z) + z**2 / 2``, free of the cancellation of forming it from
-    ``log_ndtr(z)`` far in the left tail: there it is ``log R(-z) - log(2 pi) / 2``
-    with the Mills ratio ``R`` from Laplace's continued fraction."""
-    far = jnp.less(z, -4.0)
-    t = jnp.where(far, -z, 4.0)
-    fraction = t
-    for k in range(30, 0, -1):
-        fraction = t + k / fraction
-    tail = -jnp.log(fraction) - 0.5 * math.log(2 * math.pi)
-    z_near = jnp.where(far, 0.0, z)
-    return jnp.where(far, tail, log_ndtr(z_near) + 0.5 * z_near * z_near)
+        # atan2(1, -z) / pi is free of the cancellation in 1/2 + atan(z) / pi
+        return jnp.log(jnp.arctan2(1.0, -z)) - math.log(math.pi), None
+    left = jnp.less_equal(z, 0)
+    if isinstance(base_dist, Logistic):
+        return jax.nn.log_sigmoid(z), None
+    if isinstance(base_dist, StudentT):
+        df = base_dist.df
+        tail = 0.5 * betainc(0.5 * df, 0.5, df / (df + z * z))
+        return jnp.where(left, jnp.log(tail), jnp.log1p(-tail)), None
+    # F(z) for z <= 0 and 1 - F(z) for z > 0 from w = exp(-|z|); each branch sees
+    # only arguments valid for it
+    z_left = jnp.where(left, z, 0.0)
+    w = jnp.exp(jnp.where(left, z, -z))
+    if isinstance(base_dist, Laplace):
+        return jnp.where(left, z_left - math.log(2.0), jnp.log1p(-0.5 * w)), None
+    # SoftLaplace: F(z) = 2 / pi atan(exp(z)); atan(w) / w -> 1 as w underflows
+    positive = jnp.greater(w, 0)
+    w_safe = jnp.where(positive, w, 1.0)
+    ratio = jnp.where(positive, jnp.arctan(w_safe) / w_safe, 1.0)
+    log_left = math.log(2 / math.pi) + z_left + jnp.log(ratio)
+    return jnp.where(left, log_left, jnp.log1p(-2 / math.pi * w * ratio)), None
 
 
 def _log_cdf_gap(
-    base_dist: Distribution,
-    u: ArrayLike,
-    v: ArrayLike,
-    u_minus_v: ArrayLike,
-    log_cdf_u: ArrayLike,
-    log_cdf_v: ArrayLike,
+    evaluated: tuple[Array, Optional[tuple]],
+    end: tuple[Array, Optional[tuple]],
+    dz: ArrayLike,
 ) -> Array:
-    """``log F(u) - log F(v)``, given both terms and ``u - v`` computed directly.
+    """``log F(z) - log F(e)`` for the evaluations of :func:`_log_cdf` at ``z``
+    and at an end ``e``, given ``dz = z - e`` computed directly.
 
-    For a ``Normal`` base with both points in the left tail the difference is
-    formed as ``h(z_u) - h(z_v) - (z_u - z_v)(z_u + z_v) / 2`` with ``h(z) =
-    log Phi(z) + z**2 / 2``, which keeps it accurate when ``u`` and ``v`` are close
-    and far in the tail, where the two logs are large and nearly equal.
+    For a ``Normal`` base with both points deep in the tail it is formed as
+    ``h(z) - h(e) - dz (z + e) / 2``, which stays accurate when the two are close:
+    there the logs are large and nearly equal.
     """
-    plain = log_cdf_u - log_cdf_v
-    if not isinstance(base_dist, Normal):
+    (log_cdf, extra), (log_cdf_end, extra_end) = evaluated, end
+    plain = log_cdf - log_cdf_end
+    if extra is None:
         return plain
-    loc, scale = base_dist.loc, base_dist.scale
-    z_u, z_v = (u - loc) / scale, (v - loc) / scale
-    left = jnp.logical_and(jnp.less_equal(z_u, 0), jnp.less_equal(z_v, 0))
-    left = jnp.logical_and(left, jnp.isfinite(z_u) & jnp.isfinite(z_v))
-    z_u, z_v = jnp.where(left, z_u, -1.0), jnp.where(left, z_v, -1.0)
-    dz = jnp.where(left, u_minus_v / scale, 0.0)
-    tail = (
-        _normal_log_cdf_plus_half_square(z_u)
-        - _normal_log_cdf_plus_half_square(z_v)
-        - 0.5 * dz * (z_u + z_v)
-    )
-    return jnp.where(left, tail, plain)
+    (h, deep, z_deep), (h_end, deep_end, z_end) = extra, extra_end
+    both = jnp.logical_and(deep, deep_end)
+    dz = jnp.where(both, dz, 0.0)
+    return jnp.where(both, h - h_end - 0.5 * dz * (z_deep + z_end), plain)
+
+
+class _Tails(NamedTuple):
+    """A truncation in mirrored coordinates (see :func:`_mirrored_tails`)."""
+
+    mirror: Array
+    log_mass: Array
+    log_cdf_b: Array
+    ratio: Array
+    mass: Array
+    sf_b: Array
+    end: tuple
 
 
 def _mirrored_tails(
     base_dist: Distribution, low: Optional[Array], high: Optional[Array]
-) -> tuple[Array, Array, Array, Array, Array]:
-    """The truncation in mirrored coordinates, for a symmetric base distribution.
+) -> _Tails:
+    """The truncation to ``[low, high]`` (``None`` for a missing end) in mirrored,
+    standardized coordinates ``u = mirror (x - loc) / scale``.
 
-    With ``L`` and ``H`` the ends reflected about ``loc`` where ``mirror`` is -1,
-    the support is ``[A, B] = [L, H]`` where ``mirror`` is +1 and ``[H, L]`` where
-    it is -1, and ``F(A) <= 1/2`` is a left-tail probability. Returns ``(mirror,
-    log F(L), log F(H), log(1 - F(B)), log(F(B) - F(A)))``; a missing end (``None``)
-    stands for an infinite one. Everything is in log space, so it stays finite and
-    accurate far in either tail.
+    ``mirror`` is +1 where the support reaches below ``loc`` (for
+    ``RightTruncatedDistribution``, where ``high <= loc``) and -1 elsewhere, so
+    that the mirrored support ``[a, b]`` has ``a <= 0`` and the tail probabilities
+    needed are left-tail ones. Returns ``log(F(b) - F(a))``, ``log F(b)``,
+    ``F(a) / F(b)``, ``F(b) - F(a)``, ``1 - F(b)`` and the evaluation of
+    :func:`_log_cdf` at the mirrored finite end, or with two ends at the mirrored
+    ``low`` (``a`` where ``mirror`` is +1, ``b`` where it is -1). Unused values
+    are dropped when traced.
     """
-    loc = base_dist.loc
-    mirror = _mirror(base_dist, low, high)
-    ends = []
-    for end, infinite in ((low, -jnp.inf), (high, jnp.inf)):
-        if end is None:
-            reflected = mirror * infinite
-            # log F and log(1 - F) at the reflected infinite end
-            ends.append(
-                (
-                    jnp.where(reflected > 0, 0.0, -jnp.inf),
-                    jnp.where(reflected > 0, -jnp.inf, 0.0),
-                )
-            )
-        else:
-            offset = mirror * (end - loc)
-            ends.append(
-                (_log_cdf(base_dist, loc + offset), _log_cdf(base_dist, loc - offset))
-            )
-    (log_cdf_low, log_sf_low), (log_cdf_high, log_sf_high) = ends
-    positive = mirror > 0
+    loc, scale = base_dist.loc, base_dist.scale
     if low is None or high is None:
-        gap = log_cdf_high - log_cdf_low
-    else:
-        gap = _log_cdf_gap(
-            base_dist,
-            loc + mirror * (high - loc),
-            loc + mirror * (low - loc),
-            mirror * (high - low),
-            log_cdf_high,
-            log_cdf_low,
+        z = ((high if low is None else low) - loc) / scale
+        positive = jnp.less_equal(z, 0)
+        end = _log_cdf(base_dist, jnp.where(positive, z, -z))
+        cdf = jnp.exp(end[0])
+        # the finite end is a where the support is [a, inf), b where (-inf, b]
+        is_a = positive if high is None else jnp.logical_not(positive)
+        return _Tails(
+            jnp.where(positive, 1.0, -1.0),
+            # the mass 1 - F(z) = F(-z) of [low, inf), F(z) of (-inf, high]
+            _log_cdf(base_dist, -z if high is None else z)[0],
+            jnp.where(is_a, 0.0, end[0]),
+            jnp.where(is_a, cdf, 0.0),
+            jnp.where(is_a, 1 - cdf, cdf),
+            jnp.where(is_a, 0.0, 1 - cdf),
+            end,
         )
-    # log F(B) and log F(A) - log F(B)
-    log_cdf_b = jnp.where(positive, log_cdf_high, log_cdf_low)
-    gap_ab = jnp.where(positive, -gap, gap)
-    log_sf_b = jnp.where(positive, log_sf_high, log_sf_low)
-    log_mass = log_cdf_b + _log1mexp(gap_ab)
-    return mirror, log_cdf_low, log_cdf_high, log_sf_b, log_mass
+    # both ends at once: [z_low, z_high], and the mirrored [a, b]
+    z = (jnp.stack(jnp.broadcast_arrays(low, high)) - loc) / scale
+    positive = jnp.less_equal(z[0], 0)
+    ab = jnp.where(positive, z, -z[::-1])
+    b = ab[1]
+    log_cdf, extra = _log_cdf(base_dist, ab)
+    at_a = jax.tree.map(lambda x: x[0], (log_cdf, extra))
+    at_b = jax.tree.map(lambda x: x[1], (log_cdf, extra))
+    gap = _log_cdf_gap(at_b, at_a, (high - low) / scale)
+    mass_fraction = -jnp.expm1(-gap)
+    cdf_b = jnp.exp(log_cdf[1])
+    b_above = jnp.greater(b, 0)
+    sf_b_above = jnp.exp(_log_cdf(base_dist, jnp.where(b_above, -b, 0.0))[0])
+    return _Tails(
+        jnp.where(positive, 1.0, -1.0),
+        log_cdf[1] + jnp.log(mass_fraction),
+        log_cdf[1],
+        jnp.exp(-gap),
+        cdf_b * mass_fraction,
+        jnp.where(b_above, sf_b_above, 1 - cdf_b),
+        jax.tree.map(lambda x, y: jnp.where(positive, x, y), at_a, at_b),
+    )
+
+
+def _apart(*values: ArrayLike) -> tuple[Array, ...]:
+    """``values``, computed once per distribution, stacked behind an optimization
+    barrier.
+
+    XLA then compiles the work that leads to them as one kernel, instead of one
+    small kernel per transcendental function where they feed computations over
+    many points, which shortens compilation severalfold.
+    """
+    return tuple(lax.optimization_barrier(jnp.stack(jnp.broadcast_arrays(*values))))
 
 
 def _clamp(value: ArrayLike, low: Optional[Array], high: Optional[Array]) -> Array:
@@ -271,48 +279,36 @@ def _clamp(value: ArrayLike, low: Optional[Array], high: Optional[Array]) -> Arr
     return value
 
 
-def _mirrored_log_prob(
-    d: Distribution, low: Optional[Array], high: Optional[Array], value: ArrayLike
-) -> Array:
-    """``log f(x) - log(F(B) - F(A))``, the normalizer from log tail
-    probabilities."""
-    return d.base_dist.log_prob(value) - d._tails()[-1]
-
-
 def _truncated_cdf(
     d: Distribution, low: Optional[Array], high: Optional[Array], value: ArrayLike
 ) -> Array:
-    """``(F(x) - F(low)) / (F(high) - F(low))`` as a ratio of tail probabilities.
+    """``(F(x) - F(low)) / (F(high) - F(low))`` from log tail probabilities.
 
-    In mirrored coordinates ``X``, the mass between ``A`` and ``X`` (where not
-    mirrored) or between ``X`` and ``B`` (where mirrored) over the total, each
-    from the exponential of differences of log tail probabilities.
+    In mirrored coordinates this is ``(F(u) - F(a)) / (F(b) - F(a))`` where
+    ``mirror`` is +1 and ``(F(b) - F(u)) / (F(b) - F(a))`` where it is -1, each
+    formed from the difference of ``log F`` at ``u`` and at the mirrored ``low``
+    (at ``high`` for ``RightTruncatedDistribution``).
     """
-    mirror, log_cdf_low, log_cdf_high, _, log_mass = d._tails()
+    tails = d._tails()
     base_dist = d.base_dist
-    loc = base_dist.loc
+    mirror, log_mass = tails.mirror, tails.log_mass
+    positive = jnp.greater(mirror, 0)
     inside = _clamp(value, low, high)
-    x = loc + mirror * (inside - loc)
-    log_cdf_x = _log_cdf(base_dist, x)
-
-    def gap_to(end: Optional[Array], log_cdf_end: Array) -> Array:
-        # log F(X) - log F(E), E the reflected end; F(-inf) = 0, F(inf) = 1
-        if end is None:
-            return jnp.where(jnp.isneginf(log_cdf_end), jnp.inf, log_cdf_x)
-        reflected = loc + mirror * (end - loc)
-        return _log_cdf_gap(
-            base_dist, x, reflected, mirror * (inside - end), log_cdf_x, log_cdf_end
-        )
-
-    gap_low, gap_high = gap_to(low, log_cdf_low), gap_to(high, log_cdf_high)
-    positive = mirror > 0
-    gap_ax = -jnp.where(positive, gap_low, gap_high)  # log F(A) - log F(X)
-    gap_xb = jnp.where(positive, gap_high, gap_low)  # log F(X) - log F(B)
-    log_cdf_b = jnp.where(positive, log_cdf_high, log_cdf_low)
-    log_mass_ratio = log_mass - log_cdf_b  # log((F(B) - F(A)) / F(B))
-    below = jnp.exp(gap_xb - log_mass_ratio) * -jnp.expm1(gap_ax)
-    above = jnp.exp(-log_mass_ratio) * -jnp.expm1(gap_xb)
-    cdf = jnp.where(positive, below, above)
+    z = (inside - base_dist.loc) / base_dist.scale
+    if low is None:
+        # mirror +1: F(z) / F(high); mirror -1: (1 - F(u)) / (1 - F(a)) with
+        # 1 - F(u) = F(z)
+        at_z = _log_cdf(base_dist, z)
+        gap = _log_cdf_gap(at_z, tails.end, (inside - high) / base_dist.scale)
+        cdf = jnp.exp(jnp.where(positive, gap, at_z[0] - log_mass))
+    else:
+        # mirror +1: (F(u) - F(a)) / mass, mirror -1: (F(b) - F(u)) / mass, where
+        # a, respectively b, is the mirrored low
+        at_u = _log_cdf(base_dist, mirror * z)
+        dz = mirror * (inside - low) / base_dist.scale
+        gap = _log_cdf_gap(at_u, tails.end, dz)
+        cdf = jnp.exp(jnp.where(positive, at_u[0], tails.end[0]) - log_mass)
+        cdf = cdf * -jnp.expm1(jnp.where(positive, -gap, gap))
     # ``where`` rather than ``clip``, which would halve the gradient at the ends
     cdf = jnp.where(jnp.greater(cdf, 1.0), 1.0, cdf)
     cdf = jnp.where(jnp.less(cdf, 0.0), 0.0, cdf)
@@ -323,35 +319,128 @@ def _truncated_cdf(
     return cdf
 
 
+@jax.custom_jvp
+def _normal_tail_quantile(p: Array, log_p: Array) -> Array:
+    r"""``z <= 0`` with :math:`\Phi(z) = p` for ``p <= 1/2``, given also ``log_p =
+    log p``, which is used where ``p`` is too small for ``ndtri``.
+
+    There, with :math:`t = -2 \log p - \log 2\pi` and :math:`L = \log t`,
+    :math:`z^2 = t - L + (L - 2) / t + (L^2 / 2 - 3L + 7) / t^2 + \dots`, the
+    inversion of the asymptotic series of :math:`\log\Phi`; in float64 a third
+    term and a Newton step follow. The derivative, :math:`1 / \phi(z)` in ``p``
+    (:math:`p / \phi(z)` in ``log_p`` where that is used), is supplied directly.
+    """
+    _, log_start = _normal_tail_start(p.dtype)
+    deep = jnp.less(log_p, log_start)
+    near = ndtri(jnp.where(deep, 0.25, p))
+    log_p_deep = jnp.where(jnp.logical_and(deep, jnp.isfinite(log_p)), log_p, log_start)
+    t = -2 * log_p_deep - 2 * _HALF_LOG_2PI
+    big_l = jnp.log(t)
+    e = 1 / t
+    terms = big_l * big_l / 2 - 3 * big_l + 7
+    if not _is_single(p.dtype):
+        terms = terms + e * (big_l * (big_l * (big_l / 3 - 3.5) + 17) - 107 / 3)
+    s = t - big_l + e * (big_l - 2 + e * terms)
+    if not _is_single(p.dtype):
+        residual = s + jnp.log(s) - 2 * _polyval(_MILLS_LOG_SERIES, 1 / s) - t
+        s = s - residual / (1 + 1 / s)
+    far = jnp.where(jnp.isneginf(log_p), -jnp.inf, -jnp.sqrt(s))
+    return jnp.where(deep, far, near)
+
+
+@_normal_tail_quantile.defjvp
+def _normal_tail_quantile_jvp(
+    primals: tuple[Array, Array], tangents: tuple[Array, Array]
+) -> tuple[Array, Array]:
+    (p, log_p), (p_dot, log_p_dot) = primals, tangents
+    z_out = _normal_tail_quantile(p, log_p)
+    _, log_start = _normal_tail_start(p.dtype)
+    deep = jnp.less(log_p, log_start)
+    finite = jnp.isfinite(z_out)
+    z = jnp.where(finite, z_out, 0.0)
+    log_slope = jnp.where(deep, log_p, 0.0) + 0.5 * z * z + _HALF_LOG_2PI
+    slope = jnp.where(finite, jnp.exp(log_slope), 0.0)
+    return z_out, jnp.where(deep, log_p_dot, p_dot) * slope
+
+
+def _ndtri_exp(log_p: ArrayLike) -> Array:
+    r"""The standard normal quantile of ``exp(log_p)``: ``x`` with
+    :math:`\log\Phi(x) = \mathrm{log\_p}`, also where ``exp(log_p)`` underflows."""
+    log_p = jnp.asarray(log_p, dtype=jnp.result_type(log_p, float))
+    upper = jnp.greater(log_p, -math.log(2.0))
+    log_p_lower = jnp.where(upper, -1.0, log_p)
+    sf = -jnp.expm1(jnp.where(upper, log_p, -1.0))
+    z = _normal_tail_quantile(
+        jnp.where(upper, sf, jnp.exp(log_p_lower)),
+        jnp.where(upper, jnp.log(sf), log_p_lower),
+    )
+    return jnp.where(upper, -z, z)
+
+
+def _tail_quantile(
+    base_dist: Distribution, p: Array, factor: Array, log_scale: Array
+) -> Array:
+    """``z <= 0`` with ``F(z) = p <= 1/2`` for the standardized base distribution,
+    given also ``p = factor * exp(log_scale)`` for where ``p`` underflows."""
+    if isinstance(base_dist, Normal):
+        return _normal_tail_quantile(p, jnp.log(factor) + log_scale)
+    if isinstance(base_dist, Cauchy):
+        # tan(pi (p - 1/2)), without the rounding of p - 1/2
+        return -1 / jnp.tan(math.pi * p)
+    if isinstance(base_dist, Laplace):
+        return jnp.log(2 * factor) + log_scale
+    if isinstance(base_dist, Logistic):
+        return jnp.log(factor / (1 - p)) + log_scale
+    if isinstance(base_dist, SoftLaplace):
+        # log tan(pi p / 2), with tan(y) / y -> 1 as y underflows
+        y = 0.5 * math.pi * p
+        positive = jnp.greater(y, 0)
+        y = jnp.where(positive, y, 1.0)
+        ratio = jnp.where(positive, jnp.tan(y) / y, 1.0)
+        return jnp.log(0.5 * math.pi * factor * ratio) + log_scale
+    return (base_dist.icdf(p) - base_dist.loc) / base_dist.scale
+
+
 def _truncated_icdf(
     d: Distribution, low: Optional[Array], high: Optional[Array], q: ArrayLike
 ) -> Array:
     """The quantile, found in mirrored coordinates from the smaller of
-    ``log F(X) = log(F(A) + p (F(B) - F(A)))`` and
-    ``log(1 - F(X)) = log(1 - F(B) + (1 - p) (F(B) - F(A)))``, where ``p`` is
-    ``q``, or ``1 - q`` where mirrored."""
-    mirror, log_cdf_low, log_cdf_high, log_sf_b, log_mass = d._tails()
-    log_cdf_a = jnp.where(mirror > 0, log_cdf_low, log_cdf_high)
+    ``F(u) = F(b) (p + (1 - p) F(a) / F(b))`` and
+    ``1 - F(u) = 1 - F(b) + (1 - p) (F(b) - F(a))``, where ``p`` is ``q``, or
+    ``1 - q`` where mirrored; the former also in log space."""
+    tails = d._tails()
     base_dist = d.base_dist
-    loc = base_dist.loc
     q = jnp.asarray(q)
+    # in the precision of q where that is wider (as are the draws of sample), so
+    # that F(b) and the log of the quantile's probability agree
+    dtype = jnp.result_type(q, tails.log_mass)
+    log_cdf_b = jnp.asarray(tails.log_cdf_b, dtype)
+    mirror, log_cdf_b, cdf_b, ratio, mass, sf_b = _apart(
+        tails.mirror,
+        log_cdf_b,
+        jnp.exp(log_cdf_b),
+        *(jnp.asarray(x, dtype) for x in (tails.ratio, tails.mass, tails.sf_b)),
+    )
+    positive = jnp.greater(mirror, 0)
+    p_lo = jnp.where(positive, q, 1 - q)
+    p_hi = jnp.where(positive, 1 - q, q)
+    y = p_lo + p_hi * ratio
+    cdf = cdf_b * y
+    sf = sf_b + p_hi * mass
+    lower = jnp.less_equal(cdf, sf)
+    # the smaller tail probability, also as a factor times the exponential of a
+    # log for where it underflows
+    z = _tail_quantile(
+        base_dist,
+        jnp.where(lower, cdf, sf),
+        jnp.where(lower, y, sf),
+        jnp.where(lower, log_cdf_b, 0.0),
+    )
+    # the quantile of the smaller tail probability, on its side of loc
+    sign = jnp.where(lower, mirror, -mirror)
+    x = base_dist.loc + sign * base_dist.scale * z
     valid = jnp.logical_and(jnp.greater_equal(q, 0), jnp.less_equal(q, 1))
-    q = jnp.where(valid, q, 0.5)
-    log_q, log_1mq = jnp.log(q), jnp.log1p(-q)
-    log_p = jnp.where(mirror > 0, log_q, log_1mq)
-    log_1mp = jnp.where(mirror > 0, log_1mq, log_q)
-    log_cdf_x = jnp.logaddexp(log_cdf_a, log_p + log_mass)
-    log_sf_x = jnp.logaddexp(log_sf_b, log_1mp + log_mass)
-    lower = jnp.less(log_cdf_x, -math.log(2.0))
-    x_lower = _quantile_from_log_prob(
-        base_dist, jnp.where(lower, log_cdf_x, -math.log(2.0))
-    )
-    x_upper = 2 * loc - _quantile_from_log_prob(
-        base_dist, jnp.where(lower, -math.log(2.0), log_sf_x)
-    )
-    mirrored = jnp.where(lower, x_lower, x_upper)
-    quantile = _clamp(loc + mirror * (mirrored - loc), low, high)
-    return jnp.where(valid, quantile, jnp.nan)
+    return jnp.where(valid, _clamp(x, low, high), jnp.nan)
 
 
 def _truncated_sample(
@@ -359,13 +448,8 @@ def _truncated_sample(
 ) -> Array:
     assert is_prng_key(key)
     assert key is not None
-    dtype = jnp.result_type(d.base_dist.loc, d.base_dist.scale, float)
-    u = random.uniform(
-        key,
-        shape=sample_shape + d.batch_shape,
-        dtype=dtype,
-        minval=jnp.finfo(dtype).tiny,
-    )
+    minval = jnp.finfo(jnp.result_type(float)).tiny
+    u = random.uniform(key, shape=sample_shape + d.batch_shape, minval=minval)
     return d.icdf(u)
 
 
@@ -399,11 +483,14 @@ class LeftTruncatedDistribution(Distribution):
 
     where :math:`f` and :math:`F` are the density and distribution function of the
     base distribution. When ``low`` lies above ``loc`` the computation is mirrored
-    about ``loc``, so that the normalizer is a left-tail probability, and it is
-    taken in log space when the base distribution has a ``log_cdf``; for a
-    ``Normal`` base the quantile is also found in log space. ``log_prob``,
-    ``cdf``, ``icdf``, samples and their gradients therefore stay accurate, in
-    float32 too, when ``low`` is many scales above ``loc``.
+    about ``loc``, so that the tail probabilities are left-tail ones, and these
+    are taken in log space (for a ``Normal`` base beyond the range of ``erfc``
+    from the asymptotic series of the Mills ratio). The quantile is that of the
+    base distribution at the smaller of the two tail probabilities, found in log
+    space where that underflows, and samples are uniform draws of the default
+    float dtype pushed through it, as in NumPyro. ``log_prob``, ``cdf``,
+    ``icdf``, samples and their gradients therefore stay accurate, in float32
+    too, when ``low`` is many scales above ``loc``.
 
     :param base_dist: the distribution to truncate; one of ``Cauchy``, ``Laplace``,
         ``Logistic``, ``Normal``, ``SoftLaplace`` or ``StudentT``.
@@ -424,6 +511,10 @@ class LeftTruncatedDistribution(Distribution):
         0.7138
         >>> print(round(float(d.icdf(0.5)), 4))
         0.0558
+        >>> from numpyro_mixsupport.distributions import Laplace
+        >>> d = LeftTruncatedDistribution(Laplace(0.0, 1.0), low=30.0)
+        >>> print(round(float(d.log_prob(31.0)), 4))  # exp(-(x - low)) out there
+        -1.0
     """
 
     arg_constraints = {"low": constraints.real}
@@ -452,7 +543,7 @@ class LeftTruncatedDistribution(Distribution):
     def support(self) -> Constraint:
         return self._support
 
-    def _tails(self) -> tuple[Array, Array, Array, Array, Array]:
+    def _tails(self) -> tuple:
         return _mirrored_tails(self.base_dist, self.low, None)
 
     def sample(
@@ -468,7 +559,7 @@ class LeftTruncatedDistribution(Distribution):
 
     @validate_sample
     def log_prob(self, value: ArrayLike) -> Array:
-        return _mirrored_log_prob(self, self.low, None, value)
+        return self.base_dist.log_prob(value) - self._tails().log_mass
 
     @property
     def mean(self) -> Array:
@@ -489,10 +580,10 @@ class RightTruncatedDistribution(Distribution):
 
     where :math:`f` and :math:`F` are the density and distribution function of the
     base distribution. When ``high`` lies above ``loc`` the computation is
-    mirrored about ``loc``; the normalizer is taken in log space when the base
-    distribution has a ``log_cdf``, and for a ``Normal`` base the quantile too, so
-    that ``log_prob``, ``cdf``, ``icdf``, samples and their gradients stay
-    accurate, in float32 too, when ``high`` is many scales below ``loc``.
+    mirrored about ``loc``, and the tail probabilities are taken in log space, as
+    for :class:`LeftTruncatedDistribution`, so that ``log_prob``, ``cdf``,
+    ``icdf``, samples and their gradients stay accurate, in float32 too, when
+    ``high`` is many scales below ``loc``.
 
     :param base_dist: the distribution to truncate; one of ``Cauchy``, ``Laplace``,
         ``Logistic``, ``Normal``, ``SoftLaplace`` or ``StudentT``.
@@ -542,7 +633,7 @@ class RightTruncatedDistribution(Distribution):
     def support(self) -> Constraint:
         return self._support
 
-    def _tails(self) -> tuple[Array, Array, Array, Array, Array]:
+    def _tails(self) -> tuple:
         return _mirrored_tails(self.base_dist, None, self.high)
 
     def sample(
@@ -558,7 +649,7 @@ class RightTruncatedDistribution(Distribution):
 
     @validate_sample
     def log_prob(self, value: ArrayLike) -> Array:
-        return _mirrored_log_prob(self, None, self.high, value)
+        return self.base_dist.log_prob(value) - self._tails().log_mass
 
     @property
     def mean(self) -> Array:
@@ -582,9 +673,9 @@ class TwoSidedTruncatedDistribution(Distribution):
     base distribution. When the interval lies above ``loc`` the computation is
     mirrored about ``loc`` (the base distributions are symmetric), so that
     :math:`F(\mathrm{high}) - F(\mathrm{low})` is a difference of left-tail
-    probabilities, and it is taken in log space when the base distribution has a
-    ``log_cdf``, as are ``cdf`` and, for a ``Normal`` base, ``icdf``. Values and
-    gradients therefore stay accurate far into either tail, in float32 too.
+    probabilities, taken in log space, as are ``cdf`` and ``icdf`` (see
+    :class:`LeftTruncatedDistribution`). Values and gradients therefore stay
+    accurate far into either tail, in float32 too.
 
     :param base_dist: the distribution to truncate; one of ``Cauchy``, ``Laplace``,
         ``Logistic``, ``Normal``, ``SoftLaplace`` or ``StudentT``.
@@ -642,7 +733,7 @@ class TwoSidedTruncatedDistribution(Distribution):
     def support(self) -> Constraint:
         return self._support
 
-    def _tails(self) -> tuple[Array, Array, Array, Array, Array]:
+    def _tails(self) -> tuple:
         return _mirrored_tails(self.base_dist, self.low, self.high)
 
     def sample(
@@ -658,7 +749,7 @@ class TwoSidedTruncatedDistribution(Distribution):
 
     @validate_sample
     def log_prob(self, value: ArrayLike) -> Array:
-        return _mirrored_log_prob(self, self.low, self.high, value)
+        return self.base_dist.log_prob(value) - self._tails().log_mass
 
     @property
     def mean(self) -> Array:
@@ -794,36 +885,21 @@ def _log_expm1_ratio(t: ArrayLike) -> Array:
     return jnp.where(small, series, big)
 
 
-def _log1p_q_expm1_ratio(t: ArrayLike, q: ArrayLike) -> Array:
-    """``log(1 + q * expm1(t)) / t``, smooth and NaN-free through ``t = 0``.
+def _series_threshold(dtype: jnp.dtype) -> float:
+    """``|t|`` below which :func:`_bernoulli_cgf_ratio_series` is exact to the
+    precision of ``dtype`` (its first omitted term is below ``3.5e-4 t**5``), and
+    above which the closed forms lose little to rounding."""
+    return (float(jnp.finfo(dtype).eps) / 3.5e-4) ** 0.2
 
-    The numerator is the cumulant generating function of ``Bernoulli(q)``, taken
-    as ``logaddexp(log(1 - q), log(q) + t)`` away from zero and by its Taylor
-    series (the Bernoulli cumulants) near zero. At ``q = 0`` and ``q = 1`` it is
-    replaced by its tangent line in ``q``, which has the same value and a finite
-    derivative where ``log(q)`` or ``log(1 - q)`` has none.
-    """
-    small = jnp.less(jnp.abs(t), 1e-3)
-    t_big = jnp.where(small, 1.0, t)
-    interior = jnp.logical_and(jnp.greater(q, 0), jnp.less(q, 1))
-    q_interior = jnp.where(interior, q, 0.5)
-    cgf = jnp.logaddexp(jnp.log1p(-q_interior), jnp.log(q_interior) + t_big)
-    t_clipped = jnp.clip(t_big, -700.0, 700.0)
-    cgf_at_ends = jnp.where(
-        jnp.less_equal(q, 0),
-        q * jnp.expm1(t_clipped),
-        t_big + (1 - q) * jnp.expm1(-t_clipped),
-    )
-    big = jnp.where(interior, cgf, cgf_at_ends) / t_big
-    t_small = jnp.where(small, t, 0.0)
+
+def _bernoulli_cgf_ratio_series(t: ArrayLike, q: ArrayLike) -> Array:
+    """``log(1 + q expm1(t)) / t`` for small ``|t|``: the cumulant generating
+    function of ``Bernoulli(q)`` over ``t``, by its Taylor series."""
     k2 = q * (1 - q)
     k3 = k2 * (1 - 2 * q)
     k4 = k2 * (1 - 6 * k2)
     k5 = k3 * (1 - 12 * k2)
-    series = q + t_small * (
-        k2 / 2 + t_small * (k3 / 6 + t_small * (k4 / 24 + t_small * k5 / 120))
-    )
-    return jnp.where(small, series, big)
+    return q + t * (k2 / 2 + t * (k3 / 6 + t * (k4 / 24 + t * k5 / 120)))
 
 
 class DoublyTruncatedPowerLaw(Distribution):
@@ -922,46 +998,41 @@ class DoublyTruncatedPowerLaw(Distribution):
         proper = jnp.greater(one_more_alpha, 0)
         return proper, jnp.where(proper, one_more_alpha, 1.0)
 
+    def _log_normalizer(self) -> Array:
+        """``log Z``; ``inf`` for ``low = 0`` and ``alpha <= -1``, where the
+        distribution is improper."""
+        positive_low, log_low, log_high, log_width = self._log_bounds()
+        # low > 0: log Z = (alpha + 1) log a + log log(b / a) + log(expm1(t) / t)
+        t = (self.alpha + 1) * log_width
+        log_z = (self.alpha + 1) * log_low + jnp.log(log_width) + _log_expm1_ratio(t)
+        # low = 0: log Z = (alpha + 1) log b - log(alpha + 1), if alpha > -1
+        proper, one_more_alpha = self._index_for_zero_low()
+        log_z_zero_low = jnp.where(
+            proper, one_more_alpha * log_high - jnp.log(one_more_alpha), jnp.inf
+        )
+        return jnp.where(positive_low, log_z, log_z_zero_low)
+
     @validate_sample
     def log_prob(self, value: ArrayLike) -> Array:
         inside = jnp.logical_and(
             jnp.greater_equal(value, self.low), jnp.less_equal(value, self.high)
         )
         positive_value = jnp.logical_and(inside, jnp.greater(value, 0))
-        log_value = jnp.log(jnp.where(positive_value, value, self.high))
-        positive_low, log_low, log_high, log_width = self._log_bounds()
-
-        # low > 0: log Z = (alpha + 1) log a + log log(b / a) + log(expm1(t) / t)
-        t = (self.alpha + 1) * log_width
-        log_prob = (
-            self.alpha * (log_value - log_low)
-            - log_low
-            - jnp.log(log_width)
-            - _log_expm1_ratio(t)
-        )
-
-        # low = 0: log Z = (alpha + 1) log b - log(alpha + 1), finite if alpha > -1
-        proper, one_more_alpha = self._index_for_zero_low()
-        log_prob_zero_low = jnp.where(
-            proper,
-            self.alpha * log_value
-            - one_more_alpha * log_high
-            + jnp.log(one_more_alpha),
-            -jnp.inf,
-        )
-        log_prob = jnp.where(positive_low, log_prob, log_prob_zero_low)
-
-        # x = 0 (in the support only when low = 0): x ** alpha is 0, 1 or inf; with
-        # the stand-in x = high above, log_prob is -log Z wherever alpha = 0.
-        at_zero = jnp.where(
+        log_value = jnp.log(jnp.where(positive_value, value, 1.0))
+        # x = 0 is in the support only when low = 0: x ** alpha is 0, 1 or inf
+        log_at_zero = jnp.where(
             jnp.greater(self.alpha, 0),
             -jnp.inf,
             jnp.where(jnp.less(self.alpha, 0), jnp.inf, 0.0),
         )
-        log_prob = jnp.where(
-            positive_value, log_prob, jnp.where(inside, at_zero + log_prob, -jnp.inf)
+        alpha, log_z, log_at_zero = _apart(
+            self.alpha, self._log_normalizer(), log_at_zero
         )
-        return log_prob
+        log_prob = jnp.where(positive_value, alpha * log_value, log_at_zero) - log_z
+        # -inf outside the support and where improper (also at x = 0)
+        return jnp.where(
+            jnp.logical_and(inside, jnp.isfinite(log_z)), log_prob, -jnp.inf
+        )
 
     def cdf(self, value: ArrayLike) -> Array:
         r"""
@@ -1011,27 +1082,45 @@ class DoublyTruncatedPowerLaw(Distribution):
 
         :param q: probabilities in :math:`[0, 1]`; others give ``nan``.
         """
-        valid = jnp.logical_and(jnp.greater_equal(q, 0), jnp.less_equal(q, 1))
-        q_safe = jnp.where(valid, q, 0.5)
+        q = jnp.asarray(q)
         positive_low, log_low, log_high, log_width = self._log_bounds()
-
-        # log(x / a) = log(1 + q expm1(t)) / (alpha + 1)
-        t = (self.alpha + 1) * log_width
-        log_x = log_low + log_width * _log1p_q_expm1_ratio(t, q_safe)
-
-        # low = 0: x = b q ** (1 / (alpha + 1))
-        proper, one_more_alpha = self._index_for_zero_low()
-        positive_q = jnp.greater(q_safe, 0)
-        log_q = jnp.log(jnp.where(positive_q, q_safe, 1.0))
-        log_x_zero_low = jnp.where(
-            positive_q, log_high + log_q / one_more_alpha, -jnp.inf
+        # with s = alpha + 1 and t = s log(b / a), x = a w ** (1 / s) with
+        # w = 1 - q + q (b / a) ** s where t < 0, and x = b w ** (1 / s) with
+        # w = q + (1 - q) (a / b) ** s where t > 0 (a = 0 included): both terms
+        # of w are positive, so one log and one exp per point suffice
+        one_more_alpha = self.alpha + 1
+        t = jnp.where(positive_low, one_more_alpha * log_width, jnp.inf)
+        small = jnp.less(jnp.abs(t), _series_threshold(jnp.result_type(q, t)))
+        negative = jnp.less(t, 0)
+        ratio = jnp.where(positive_low, jnp.exp(-jnp.abs(t)), 0.0)
+        inverse = 1 / jnp.where(small, 1.0, one_more_alpha)
+        # |t| small: log(x / a) = log(b / a) log(1 + q expm1(t)) / t by its series
+        t_small = jnp.where(small, t, 0.0)
+        negative, small, log_low, log_end, log_width, t_small, ratio, inverse = _apart(
+            negative,
+            small,
+            log_low,
+            jnp.where(negative, log_low, log_high),
+            log_width,
+            t_small,
+            ratio,
+            inverse,
         )
-        log_x_zero_low = jnp.where(proper, log_x_zero_low, jnp.nan)
-        x = jnp.exp(jnp.where(positive_low, log_x, log_x_zero_low))
+        negative, small = negative > 0, small > 0
+        p_hi = jnp.where(negative, q, 1 - q)
+        w = jnp.where(negative, 1 - q, q) + p_hi * ratio
+        positive = jnp.greater(w, 0)
+        log_x = log_end + jnp.log(jnp.where(positive, w, 1.0)) * inverse
+        log_x = jnp.where(positive, log_x, -jnp.inf)
+        series = log_low + log_width * _bernoulli_cgf_ratio_series(t_small, q)
+        x = jnp.exp(jnp.where(small, series, log_x))
         # keep rounding inside the support; ``where`` keeps the full gradient at
         # the ends, where ``clip`` would halve it
         x = jnp.where(jnp.less(x, self.low), self.low, x)
         x = jnp.where(jnp.greater(x, self.high), self.high, x)
+        # nan outside [0, 1], and for low = 0 and alpha <= -1 (improper)
+        valid = jnp.logical_and(jnp.greater_equal(q, 0), jnp.less_equal(q, 1))
+        valid = jnp.logical_and(valid, jnp.logical_or(positive_low, one_more_alpha > 0))
         return jnp.where(valid, x, jnp.nan)
 
     def sample(
