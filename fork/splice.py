@@ -453,7 +453,9 @@ def apply_edits(source: str, edits: Iterable[Edit]) -> str:
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
     previous_start = len(lines) + 2
-    for edit in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
+    # bottom up; of insertions at one line, the first given ends up first
+    ordered = sorted(enumerate(edits), key=lambda p: (p[1].start, p[1].end, p[0]))
+    for _, edit in reversed(ordered):
         if edit.end >= previous_start:
             raise ForkError(f"overlapping edits at line {edit.start}")
         lines[edit.start - 1 : edit.end] = _lines(edit.text)
@@ -1030,16 +1032,27 @@ def extend_table(source: str, name: str, entries: Sequence[str], path: str) -> s
         raise ForkError(f"{path}: no single literal table {name!r} to extend")
     value = nodes[0].value
     lines = _lines(source)
-    closing = value.end_lineno
-    line = lines[closing - 1]
-    column = value.end_col_offset - 1
-    elements = value.elts if not isinstance(value, ast.Dict) else value.values
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(lineno: int, col: int) -> int:
+        # ast columns are UTF-8 byte offsets
+        line = lines[lineno - 1]
+        return starts[lineno - 1] + len(line.encode()[:col].decode())
+
+    closing = offset(value.end_lineno, value.end_col_offset - 1)
     text = "".join(f"{entry.strip().rstrip(',')},\n" for entry in entries)
-    before = line[:column]
-    if elements and not before.rstrip().endswith((",", "[", "(", "{")):
-        before = before.rstrip() + ","
-    new = f"{before}\n{text}{line[column:]}" if before.strip() else f"{text}{line}"
-    return apply_edits(source, [Edit(closing, closing, new)])
+    elements = value.elts if not isinstance(value, ast.Dict) else value.values
+    if not elements:
+        return f"{source[:closing]}\n{text}{source[closing:]}"
+    last = elements[-1]
+    at = offset(last.end_lineno, last.end_col_offset)
+    between = source[at:closing]
+    if "," in between.split("#")[0]:
+        at += between.index(",") + 1
+        return f"{source[:at]}\n{text.rstrip(chr(10))}{source[at:]}"
+    return f"{source[:at]},\n{text.rstrip(chr(10)).rstrip(',')}{source[at:]}"
 
 
 def export_names(init_source: str, exports: dict[str, str], path: str) -> str:
