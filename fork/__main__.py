@@ -43,22 +43,24 @@ from fork.splice import ForkError
 REPO_ROOT = series.REPO_ROOT
 SNAPSHOT = REPO_ROOT.parent / "shared" / "upstream" / "numpyro-master-0b935d48.tar.gz"
 BRANCH = "mixsupport"
-#: Besides the files the series touches, what the branch is tested with.
-INFER_TESTS: tuple[tuple[str, str | None], ...] = (
-    ("test/infer/test_infer_util.py", None),
-    ("test/infer/test_autoguide.py", None),
-    ("test/infer/test_reparam.py", None),
-    # NUTS and HMC on models of every kind, without the long and x64 runs
-    (
-        "test/infer/test_mcmc.py",
-        "(logistic or beta_bernoulli or dirichlet or change_point) and not x64 and not chain and not pmap",
-    ),
-)
-#: The selection of the heavy files the series touches: the families it
-#: changes, and its own tests (added to the keyword by ``test_keywords``).
+#: The selection of the heavy files: the families the series changes and, in
+#: ``test_mcmc.py``, NUTS and HMC on models of every kind without the long, x64
+#: and multi-chain runs. The series' own tests in these files are added to the
+#: keyword by ``test_plan``.
 SELECTIONS = {
     "test/test_distributions.py": "Mixture or PowerLaw or Truncated",
+    "test/infer/test_mcmc.py": (
+        "(logistic or beta_bernoulli or dirichlet or change_point)"
+        " and not x64 and not chain and not pmap"
+    ),
 }
+#: Besides the files the series touches, what the branch is tested with.
+INFER_TESTS = (
+    "test/infer/test_infer_util.py",
+    "test/infer/test_autoguide.py",
+    "test/infer/test_reparam.py",
+    "test/infer/test_mcmc.py",
+)
 
 
 def _unpack_snapshot(dest: Path) -> Path:
@@ -178,11 +180,11 @@ def test_plan() -> list[tuple[str, str | None]]:
         selection = SELECTIONS.get(rel)
         keyword = None
         if selection:
-            keyword = " or ".join([selection, *sorted(names)])
+            keyword = " or ".join([f"({selection})", *sorted(names)])
         plan.append((rel, keyword))
-    for rel, keyword in INFER_TESTS:
+    for rel in INFER_TESTS:
         if rel not in dict(plan):
-            plan.append((rel, keyword))
+            plan.append((rel, SELECTIONS.get(rel)))
     return plan
 
 
