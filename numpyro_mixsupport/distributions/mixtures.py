@@ -269,9 +269,9 @@ class MixtureGeneral(mixtures.MixtureGeneral):
         log_prob: Array,
         trailing: int = 0,
     ) -> Array:
-        # -inf at +-inf, where every density is zero; at NaN, -inf when
-        # ``support`` is given (every component is restricted to its support,
-        # which NaN is not in), else NaN. No gradient flows from either.
+        # -inf at +-inf, where every density is zero; at NaN, -inf where the
+        # mixture has a support (given or inferred: NaN is in none), else NaN.
+        # No gradient flows from either.
         # ``trailing`` counts the axes of ``log_prob`` after the batch axes.
         if finite is None:
             return log_prob
