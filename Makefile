@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install test fuzz lint format clean bench demo docs notebooks fork fork-branch fork-test fork-test-release upstream-test-full downstream
+.PHONY: install test fuzz lint format clean bench demo docs notebooks fork fork-branch fork-install-check fork-test fork-test-release upstream-test-full downstream
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,11 @@ fork: install
 # dist/upstream/. `pip install "git+file://$(CURDIR)/build/fork-branch@mixsupport"`.
 fork-branch: install
 	$(BIN)/python -m fork branch $(if $(NUMPYRO_SRC),--numpyro-src $(NUMPYRO_SRC))
+
+# A fresh environment with `pip install git+file://...@mixsupport`, then NUTS on
+# disjoint uniforms and on a support that moves with another latent, and SVI.
+fork-install-check: fork-branch
+	$(BIN)/python -m fork install-check
 
 # NumPyro's tests under its own configuration and root conftest, on the branch
 # top, and again on master for those that fail on the branch.

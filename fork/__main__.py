@@ -360,6 +360,25 @@ def command_test_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_install_check(args: argparse.Namespace) -> int:
+    build_dir = Path(args.build_dir)
+    repo = build_dir / "fork-branch"
+    if not (repo / ".git").exists():
+        raise ForkError(f"{repo}: missing; run `make fork-branch` first")
+    start = time.monotonic()
+    python = harness.make_venv(
+        build_dir / "venv-install-check",
+        [f"git+file://{repo.resolve()}@{args.branch}"],
+        build_dir,
+    )
+    print(f"installed from git in {time.monotonic() - start:.0f} s")
+    script = Path(__file__).with_name("install_check.py")
+    # from an empty folder, so that only the installed numpyro can be imported
+    with tempfile.TemporaryDirectory() as folder:
+        code = subprocess.run([str(python), str(script)], cwd=folder).returncode
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point; returns the exit status."""
     parser = argparse.ArgumentParser(
@@ -384,12 +403,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     t.add_argument("--branch", default=BRANCH)
     t.add_argument("--full", action="store_true", help="all of NumPyro's CI jobs")
     commands.add_parser("test-release", help="the series' tests on the 0.22.0 wheel")
+    ic = commands.add_parser(
+        "install-check",
+        help="pip install the branch from git, then NUTS and SVI checks",
+    )
+    ic.add_argument("--branch", default=BRANCH)
     args = parser.parse_args(argv)
     handler = {
         "build": command_build,
         "branch": command_branch,
         "test": command_test,
         "test-release": command_test_release,
+        "install-check": command_install_check,
     }
     try:
         return handler[args.command](args)
