@@ -33,8 +33,16 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Each script's output goes to benchmarks/results/, which the docs include as
+# they are; BENCH_ARGS=--quick for a short run.
+BENCH_ARGS ?=
 bench: install
-	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+	mkdir -p benchmarks/results
+	for f in benchmarks/bench_*.py; do \
+		out=benchmarks/results/$$(basename $$f .py).txt; \
+		$(BIN)/python $$f $(BENCH_ARGS) > $$out.part; status=$$?; cat $$out.part; \
+		test $$status -eq 0 || exit $$status; mv $$out.part $$out; \
+	done
 
 demo: install
 	$(BIN)/python examples/power_law_peak.py
