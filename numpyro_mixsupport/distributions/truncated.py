@@ -126,7 +126,14 @@ def _normal_log_cdf_and_h_jvp(
     log_cdf, h = _normal_log_cdf_and_h(z)
     finite = jnp.isfinite(z)
     z = jnp.where(finite, z, 0.0)
-    log_slope = -0.5 * z * z - _HALF_LOG_2PI - jnp.where(finite, log_cdf, 0.0)
+    # phi(z) / Phi(z); beyond the tail start from h, free of the cancellation
+    # of -z^2 / 2 against log Phi(z)
+    start, _ = _normal_tail_start(z.dtype)
+    log_slope = jnp.where(
+        jnp.less(z, start),
+        -_HALF_LOG_2PI - h,
+        -0.5 * z * z - _HALF_LOG_2PI - jnp.where(finite, log_cdf, 0.0),
+    )
     slope = jnp.where(finite, jnp.exp(log_slope), 0.0)
     return (log_cdf, h), (slope * z_dot, (slope + z) * z_dot)
 
@@ -1005,10 +1012,15 @@ class DoublyTruncatedPowerLaw(Distribution):
         # low > 0: log Z = (alpha + 1) log a + log log(b / a) + log(expm1(t) / t)
         t = (self.alpha + 1) * log_width
         log_z = (self.alpha + 1) * log_low + jnp.log(log_width) + _log_expm1_ratio(t)
-        # low = 0: log Z = (alpha + 1) log b - log(alpha + 1), if alpha > -1
+        # low = 0: log Z = (alpha + 1) log b - log(alpha + 1), if alpha > -1; the
+        # term log1p(-(low / b) ** (alpha + 1)) is zero there but carries the
+        # derivative with respect to low (1 / b at alpha = 0, say)
         proper, one_more_alpha = self._index_for_zero_low()
+        at_low = jnp.log1p(-jnp.power(self.low / self.high, one_more_alpha))
         log_z_zero_low = jnp.where(
-            proper, one_more_alpha * log_high - jnp.log(one_more_alpha), jnp.inf
+            proper,
+            one_more_alpha * log_high - jnp.log(one_more_alpha) + at_low,
+            jnp.inf,
         )
         return jnp.where(positive_low, log_z, log_z_zero_low)
 
