@@ -75,8 +75,10 @@ fork-install-check: fork-branch
 # NumPyro's tests under its own configuration and root conftest, on the branch
 # top, and again on master for those that fail on the branch.
 FORK_TEST_WORKERS ?= 2
+# FORK_TEST_ARGS=--quick: of NumPyro's test/infer files, only the series' tests.
+FORK_TEST_ARGS ?=
 fork-test: fork-branch
-	$(BIN)/python -m fork -n $(FORK_TEST_WORKERS) test
+	$(BIN)/python -m fork -n $(FORK_TEST_WORKERS) test $(FORK_TEST_ARGS)
 
 # The tests the series adds, from the patched 0.22.0 sdist, on the fork wheel.
 fork-test-release: fork

@@ -173,18 +173,22 @@ def touched_tests() -> dict[str, set[str]]:
     return touched
 
 
-def test_plan() -> list[tuple[str, str | None]]:
-    """``(test file, -k)`` pairs the ``test`` command runs."""
+def test_plan(quick: bool = False) -> list[tuple[str, str | None]]:
+    """``(test file, -k)`` pairs the ``test`` command runs. ``quick``: of the
+    files under ``test/infer/``, only the tests the series adds."""
     plan = []
     for rel, names in sorted(touched_tests().items()):
         selection = SELECTIONS.get(rel)
         keyword = None
-        if selection:
+        if quick and rel.startswith("test/infer/"):
+            keyword = " or ".join(sorted(names))
+        elif selection:
             keyword = " or ".join([f"({selection})", *sorted(names)])
         plan.append((rel, keyword))
-    for rel in INFER_TESTS:
-        if rel not in dict(plan):
-            plan.append((rel, SELECTIONS.get(rel)))
+    if not quick:
+        for rel in INFER_TESTS:
+            if rel not in dict(plan):
+                plan.append((rel, SELECTIONS.get(rel)))
     return plan
 
 
@@ -222,7 +226,9 @@ def command_test(args: argparse.Namespace) -> int:
         for label, tree in trees.items()
     }
     print(f"environments ready in {time.monotonic() - start:.0f} s")
-    runs = _full_runs() if args.full else [("selection", _selection_args(), {})]
+    runs = (
+        _full_runs() if args.full else [("selection", _selection_args(args.quick), {})]
+    )
     results: dict[str, dict[str, Counts]] = {}
     times = {"branch": 0.0, "master": 0.0}
     status = 0
@@ -273,8 +279,8 @@ def command_test(args: argparse.Namespace) -> int:
     return status
 
 
-def _selection_args() -> list[str]:
-    plan = test_plan()
+def _selection_args(quick: bool = False) -> list[str]:
+    plan = test_plan(quick)
     args = [rel for rel, _ in plan]
     keyword = _keyword(plan)
     return args + (["-k", keyword] if keyword else [])
@@ -402,6 +408,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     t = commands.add_parser("test", help="NumPyro's tests: branch vs master")
     t.add_argument("--branch", default=BRANCH)
     t.add_argument("--full", action="store_true", help="all of NumPyro's CI jobs")
+    t.add_argument(
+        "--quick",
+        action="store_true",
+        help="of NumPyro's test/infer files, only the tests the series adds",
+    )
     commands.add_parser("test-release", help="the series' tests on the 0.22.0 wheel")
     ic = commands.add_parser(
         "install-check",
