@@ -105,9 +105,13 @@ def main() -> int:
                 failures.append(f"SVI {label}: the refusal does not name the fix")
             continue
         losses = np.asarray(result.losses)
-        post = Predictive(model, guide=guide, params=result.params, num_samples=4000)(
-            jax.random.key(2)
-        )
+        post = Predictive(
+            model,
+            guide=guide,
+            params=result.params,
+            num_samples=4000,
+            return_sites=["b", "x"],
+        )(jax.random.key(2))
         b, x = np.asarray(post["b"]), np.asarray(post["x"])
         outside = float(
             1 - (((x >= 0) & (x <= b)) | ((x >= b + 1) & (x <= b + 2))).mean()
