@@ -1012,15 +1012,10 @@ class DoublyTruncatedPowerLaw(Distribution):
         # low > 0: log Z = (alpha + 1) log a + log log(b / a) + log(expm1(t) / t)
         t = (self.alpha + 1) * log_width
         log_z = (self.alpha + 1) * log_low + jnp.log(log_width) + _log_expm1_ratio(t)
-        # low = 0: log Z = (alpha + 1) log b - log(alpha + 1), if alpha > -1; the
-        # term log1p(-(low / b) ** (alpha + 1)) is zero there but carries the
-        # derivative with respect to low (1 / b at alpha = 0, say)
+        # low = 0: log Z = (alpha + 1) log b - log(alpha + 1), if alpha > -1
         proper, one_more_alpha = self._index_for_zero_low()
-        at_low = jnp.log1p(-jnp.power(self.low / self.high, one_more_alpha))
         log_z_zero_low = jnp.where(
-            proper,
-            one_more_alpha * log_high - jnp.log(one_more_alpha) + at_low,
-            jnp.inf,
+            proper, one_more_alpha * log_high - jnp.log(one_more_alpha), jnp.inf
         )
         return jnp.where(positive_low, log_z, log_z_zero_low)
 
