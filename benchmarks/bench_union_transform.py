@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 
 import numpyro
-from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
+from numpyro.diagnostics import effective_sample_size
 from numpyro.infer import MCMC, NUTS
 import numpyro_mixsupport.distributions as dist
 from numpyro_mixsupport.distributions import transforms
@@ -90,6 +90,20 @@ def translation_only():
         transforms._collapse_layout = layout_of
 
 
+def _draws(model, seed, warmup, draws, chains) -> np.ndarray:
+    """Draws of ``x`` by chain from NUTS with vectorized chains."""
+    mcmc = MCMC(
+        NUTS(model),
+        num_warmup=warmup,
+        num_samples=draws,
+        num_chains=chains,
+        chain_method="vectorized",
+        progress_bar=False,
+    )
+    mcmc.run(jax.random.key(seed))
+    return np.asarray(mcmc.get_samples(group_by_chain=True)["x"])
+
+
 def run(weights, pieces, seed, warmup, draws, chains):
     def model():
         numpyro.sample(
@@ -100,22 +114,12 @@ def run(weights, pieces, seed, warmup, draws, chains):
             ),
         )
 
-    mcmc = MCMC(
-        NUTS(model),
-        num_warmup=warmup,
-        num_samples=draws,
-        num_chains=chains,
-        chain_method="vectorized",
-        progress_bar=False,
-    )
-    mcmc.run(jax.random.key(seed))
-    x = np.asarray(mcmc.get_samples(group_by_chain=True)["x"], np.float64)
-    ess, masses, r_hats = [], [], []
+    x = _draws(model, seed, warmup, draws, chains).astype(np.float64)
+    masses, r_hats = test_union_mixing.piece_diagnostics(x, pieces)
+    ess = []
     for lo, hi in pieces:
         indicator = ((x >= lo) & (x <= hi)).astype(np.float64)
-        masses.append(indicator.mean())
         ess.append(effective_sample_size(indicator) / indicator.size)
-        r_hats.append(split_gelman_rubin(indicator))
     # the piece with the smallest ESS per draw
     k = int(np.nanargmin(ess)) if np.isfinite(ess).any() else 0
     error = float(np.max(np.abs(np.array(masses) - np.array(weights))))
@@ -185,16 +189,7 @@ def mixing_table(warmup: int, draws: int, chains: int) -> None:
                 numpyro.sample("x", make())
 
             with jax.enable_x64(dtype == "float64"):
-                mcmc = MCMC(
-                    NUTS(model),
-                    num_warmup=warmup,
-                    num_samples=draws,
-                    num_chains=chains,
-                    chain_method="vectorized",
-                    progress_bar=False,
-                )
-                mcmc.run(jax.random.key(1))
-                x = np.asarray(mcmc.get_samples(group_by_chain=True)["x"])
+                x = _draws(model, 1, warmup, draws, chains)
             masses, r_hats = test_union_mixing.piece_diagnostics(x, pieces)
             shown = " ".join(f"{m:.3f} ({w})" for m, w in zip(masses, weights))
             print(f"{name:<14} {dtype:<8} {shown:<40} r_hat {np.max(r_hats):.4f}")
