@@ -323,9 +323,10 @@ def test_components_of_one_family_are_evaluated_together(weights):
 
 
 def test_compiled_work_does_not_grow_with_components_of_one_family():
-    # Each further component of one family adds the stacking of its parameters
-    # and the split of their gradients, a small part of what its own evaluation
-    # would add.
+    # Each further component of one family adds the stacking of its parameters,
+    # the split of their gradients and its term of the log-sum-exp: well under
+    # half of what its own evaluation (a truncated normal's normalizer and its
+    # gradient) would add.
     def size(k, evaluate):
         def f(mu, x):
             components = [dist.DoublyTruncatedPowerLaw(-2.0, 5.0, 80.0)] + [
@@ -344,7 +345,7 @@ def test_compiled_work_does_not_grow_with_components_of_one_family():
 
     grouped = growth(lambda m, x: m.log_prob(x))
     one_by_one = growth(_one_by_one)
-    assert grouped < 0.25 * one_by_one
+    assert grouped < 0.4 * one_by_one
 
 
 class _NeedsConcreteLoc(dist.Normal):
