@@ -512,3 +512,21 @@ def test_pushed_support_under_jit_with_traced_location():
     # H = (0, inf) with the gap (1, 3) collapsed: exp(1) shifted by the gap.
     assert_allclose(jitted[0], np.e + 2.0, rtol=1e-12)
     assert_allclose(jitted[1], eager[1], rtol=1e-12)
+
+
+class _FixedUnitNormal(dist.Distribution):
+    # a distribution with no parameters in its pytree
+    support = C.real
+
+    def __init__(self):
+        super().__init__(batch_shape=(), event_shape=())
+
+    def log_prob(self, value):
+        return stats.norm.logpdf(0.0) - 0.5 * jnp.square(value)
+
+
+def test_components_without_parameters_are_evaluated_one_by_one():
+    m = dist.MixtureGeneral(_cat(0.3, 0.7), [_FixedUnitNormal(), _FixedUnitNormal()])
+    x = jnp.array([-1.0, 0.5])
+    assert dist.mixtures._groups(m.component_distributions) == [(0,), (1,)]
+    assert_allclose(m.log_prob(x), stats.norm.logpdf(x), rtol=1e-6)

@@ -361,13 +361,13 @@ class MixtureGeneral(mixtures.MixtureGeneral):
 def _groups(components: list[Distribution]) -> list[tuple[int, ...]]:
     # The indices of the components, in groups of those that are evaluated
     # together: of one class (not a transformed distribution, whose support
-    # is read off concrete parameters), with one pytree structure and leaves of
-    # one shape and dtype. In order of their first member.
+    # is read off concrete parameters), with one pytree structure and leaves
+    # (at least one) of one shape and dtype. In order of their first member.
     groups: dict = {}
     for k, d in enumerate(components):
         key = None
-        if not isinstance(d, TransformedDistribution):
-            leaves, treedef = jax.tree.flatten(d)
+        leaves, treedef = jax.tree.flatten(d)
+        if leaves and not isinstance(d, TransformedDistribution):
             try:
                 key = (
                     type(d),
