@@ -179,7 +179,7 @@ class MixtureGeneral(mixtures.MixtureGeneral):
         return jnp.stack(jnp.broadcast_arrays(*cdfs), axis=self.mixture_dim)
 
     def component_log_probs(self, value: ArrayLike) -> Array:
-        blocks, finite = self._log_prob_blocks(value)
+        blocks, finite, _ = self._log_prob_blocks(value)
         log_probs: list = [None] * self.mixture_size
         for indices, log_prob in blocks:
             if len(indices) == 1:
@@ -200,7 +200,7 @@ class MixtureGeneral(mixtures.MixtureGeneral):
         # ``where`` keeps gradients out of -inf terms (outside every support the
         # log-sum-exp is log(0)), and keeps a component of weight zero out even
         # where its log density is +inf.
-        blocks, finite = self._log_prob_blocks(value)
+        blocks, finite, checked = self._log_prob_blocks(value)
         log_weights = jax.nn.log_softmax(self.mixing_distribution.logits)
         terms = []
         for indices, log_prob in blocks:
@@ -237,7 +237,18 @@ class MixtureGeneral(mixtures.MixtureGeneral):
         total = jnp.exp(terms[0] - peak)
         for term in terms[1:]:
             total = total + jnp.exp(term - peak)
-        return self._at_non_finite(value, finite, jnp.log(total) + peak)
+        log_prob = jnp.log(total) + peak
+        if finite is not None and checked:
+            # -inf already at every non-finite value, with no gradient; only NaN
+            # where no support is given remains (see ``_at_non_finite``),
+            # added rather than selected, which keeps the gradient as it is
+            if self._support is None:
+                if self.event_shape:
+                    value = jnp.sum(value, axis=tuple(range(-self.event_dim, 0)))
+                nan = jnp.where(jnp.isnan(value), jnp.nan, 0.0)
+                log_prob = log_prob + lax.stop_gradient(nan)
+            return log_prob
+        return self._at_non_finite(value, finite, log_prob)
 
     def _support_checks(self) -> list:
         # For each component, None where its density needs no restriction (its
@@ -252,13 +263,15 @@ class MixtureGeneral(mixtures.MixtureGeneral):
 
     def _log_prob_blocks(
         self, value: ArrayLike
-    ) -> tuple[list[tuple[tuple[int, ...], Array]], Optional[Array]]:
+    ) -> tuple[list[tuple[tuple[int, ...], Array]], Optional[Array], bool]:
         # log p_k(value) for each component k, -inf outside its support (no
         # component is evaluated at a non-finite value), in blocks
         # ``(indices, log_prob)``: a block of one component has its log density,
         # a block of several (see ``_groups``) their log densities stacked on a
         # leading axis, from one evaluation vectorized over their parameters.
-        # Also which values are finite (None for integer values).
+        # Also which values are finite (None for integer values), and whether
+        # every component was restricted to its support (so that each is -inf,
+        # with no gradient, at a non-finite value).
         finite = _finite(value, len(self.event_shape))
         stand_in = None
         if finite is not None:
@@ -276,17 +289,21 @@ class MixtureGeneral(mixtures.MixtureGeneral):
         )
         evaluated: dict = {}
         blocks = []
+        checked = True
         for indices in groups:
             if len(indices) > 1:
-                log_prob = self._vectorized_log_prob(indices, value, finite, stand_in)
-                if log_prob is not None:
+                vectorized = self._vectorized_log_prob(indices, value, finite, stand_in)
+                if vectorized is not None:
+                    log_prob = vectorized[0]
                     blocks.append((indices, log_prob))
+                    checked = checked and vectorized[1]
                     continue
                 # evaluated one by one instead
                 checks.update(checks_of(list(indices)))
             for k in indices:
                 d, check = self.component_distributions[k], checks[k]
                 if check is None:
+                    checked = False
                     blocks.append(
                         ((k,), d.log_prob(value if stand_in is None else stand_in))
                     )
@@ -296,7 +313,7 @@ class MixtureGeneral(mixtures.MixtureGeneral):
                     evaluated[id(evaluate)] = evaluate(value, finite)
                 inside, safe = evaluated[id(evaluate)]
                 blocks.append(((k,), jnp.where(inside, d.log_prob(safe), -jnp.inf)))
-        return blocks, finite
+        return blocks, finite, checked
 
     def _vectorized_log_prob(
         self,
@@ -304,10 +321,11 @@ class MixtureGeneral(mixtures.MixtureGeneral):
         value: ArrayLike,
         finite: Optional[Array],
         stand_in: Optional[Array],
-    ) -> Optional[Array]:
+    ) -> Optional[tuple[Array, bool]]:
         # The log densities of components of one group, stacked, from one
-        # ``vmap`` over their stacked parameters; None where a component's
-        # ``log_prob`` needs concrete parameters, which ``vmap`` does not give.
+        # ``vmap`` over their stacked parameters, and whether they are
+        # restricted to their supports; None where a component's ``log_prob``
+        # needs concrete parameters, which ``vmap`` does not give.
         members = [self.component_distributions[k] for k in indices]
         treedef = jax.tree.structure(members[0])
         leaves = [
@@ -316,17 +334,19 @@ class MixtureGeneral(mixtures.MixtureGeneral):
         ]
         shape = self.batch_shape + self.event_shape
         event_dim = len(self.event_shape)
+        support = _component_support(members[0])
+        checked = not (constraints.is_dependent(support) or _is_whole_space(support))
 
         def one(leaves):
             d = jax.tree.unflatten(treedef, leaves)
-            support = _component_support(d)
-            if constraints.is_dependent(support) or _is_whole_space(support):
+            if not checked:
                 return d.log_prob(value if stand_in is None else stand_in)
-            inside, safe = _restrict(support, shape, event_dim)(value, finite)
+            evaluate = _restrict(_component_support(d), shape, event_dim)
+            inside, safe = evaluate(value, finite)
             return jnp.where(inside, d.log_prob(safe), -jnp.inf)
 
         try:
-            return jax.vmap(one)(leaves)
+            return jax.vmap(one)(leaves), checked
         except (
             jax.errors.ConcretizationTypeError,
             jax.errors.TracerArrayConversionError,
