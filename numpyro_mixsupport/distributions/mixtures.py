@@ -179,7 +179,7 @@ class MixtureGeneral(mixtures.MixtureGeneral):
         return jnp.stack(jnp.broadcast_arrays(*cdfs), axis=self.mixture_dim)
 
     def component_log_probs(self, value: ArrayLike) -> Array:
-        blocks, finite, _ = self._log_prob_blocks(value)
+        blocks, finite, checked = self._log_prob_blocks(value)
         log_probs: list = [None] * self.mixture_size
         for indices, log_prob in blocks:
             if len(indices) == 1:
@@ -190,7 +190,7 @@ class MixtureGeneral(mixtures.MixtureGeneral):
         log_weights = jax.nn.log_softmax(self.mixing_distribution.logits)
         stacked = jnp.stack(jnp.broadcast_arrays(*log_probs), axis=-1)
         stacked = log_weights + stacked
-        return self._at_non_finite(value, finite, stacked, trailing=1)
+        return self._at_non_finite(value, finite, stacked, checked, trailing=1)
 
     @validate_sample
     def log_prob(self, value: ArrayLike, intermediates=None) -> Array:
@@ -237,18 +237,7 @@ class MixtureGeneral(mixtures.MixtureGeneral):
         total = jnp.exp(terms[0] - peak)
         for term in terms[1:]:
             total = total + jnp.exp(term - peak)
-        log_prob = jnp.log(total) + peak
-        if finite is not None and checked:
-            # -inf already at every non-finite value, with no gradient; only NaN
-            # where no support is given remains (see ``_at_non_finite``),
-            # added rather than selected, which keeps the gradient as it is
-            if self._support is None:
-                if self.event_shape:
-                    value = jnp.sum(value, axis=tuple(range(-self.event_dim, 0)))
-                nan = jnp.where(jnp.isnan(value), jnp.nan, 0.0)
-                log_prob = log_prob + lax.stop_gradient(nan)
-            return log_prob
-        return self._at_non_finite(value, finite, log_prob)
+        return self._at_non_finite(value, finite, jnp.log(total) + peak, checked)
 
     def _support_checks(self) -> list:
         # For each component, None where its density needs no restriction (its
@@ -359,23 +348,32 @@ class MixtureGeneral(mixtures.MixtureGeneral):
         value: ArrayLike,
         finite: Optional[Array],
         log_prob: Array,
+        restricted: bool = False,
         trailing: int = 0,
     ) -> Array:
-        # -inf at +-inf, where every density is zero; at NaN, -inf where the
-        # mixture has a support (given or inferred: NaN is in none), else NaN.
-        # No gradient flows from either.
+        # -inf at +-inf, where every density is zero; at NaN, -inf where a
+        # support is given, else NaN. No gradient flows from either.
+        # ``restricted``: every component was restricted to its support, so
+        # ``log_prob`` is -inf already at every non-finite value, with no
+        # gradient; only the NaN is added then, rather than selected, which
+        # keeps the gradient as it is.
         # ``trailing`` counts the axes of ``log_prob`` after the batch axes.
         if finite is None:
             return log_prob
         if self.event_shape:
             value = jnp.sum(value, axis=tuple(range(-self.event_dim, 0)))
+        index = (...,) + (None,) * trailing
+        if restricted:
+            if self._support is None:
+                nan = jnp.where(jnp.isnan(value), jnp.nan, 0.0)
+                log_prob = log_prob + lax.stop_gradient(nan)[index]
+            return log_prob
         at_non_finite = -jnp.abs(value)
         if self._support is not None:
             at_non_finite = jnp.where(jnp.isnan(value), -jnp.inf, at_non_finite)
-        if trailing:
-            index = (...,) + (None,) * trailing
-            finite, at_non_finite = finite[index], at_non_finite[index]
-        return jnp.where(finite, log_prob, lax.stop_gradient(at_non_finite))
+        return jnp.where(
+            finite[index], log_prob, lax.stop_gradient(at_non_finite)[index]
+        )
 
 
 def _groups(components: list[Distribution]) -> list[tuple[int, ...]]:

@@ -243,13 +243,14 @@ def _mirrored_tails(
     ends = _two_sided_ends(base_dist, low, high)
     mass_fraction = -jnp.expm1(-ends.gap)
     b = ends.b
-    cdf_b = jnp.exp(ends.log_cdf_b)
+    log_cdf_b = ends.at_b[0]
+    cdf_b = jnp.exp(log_cdf_b)
     b_above = jnp.greater(b, 0)
     sf_b_above = jnp.exp(_log_cdf(base_dist, jnp.where(b_above, -b, 0.0))[0])
     return _Tails(
         jnp.where(ends.positive, 1.0, -1.0),
-        ends.log_cdf_b + jnp.log(mass_fraction),
-        ends.log_cdf_b,
+        log_cdf_b + jnp.log(mass_fraction),
+        log_cdf_b,
         jnp.exp(-ends.gap),
         cdf_b * mass_fraction,
         jnp.where(b_above, sf_b_above, 1 - cdf_b),
@@ -266,12 +267,11 @@ class _Ends(NamedTuple):
     at_a: tuple
     at_b: tuple
     gap: Array
-    log_cdf_b: Array
 
 
 def _two_sided_ends(base_dist: Distribution, low: Array, high: Array) -> _Ends:
     """The mirrored ends ``a`` and ``b`` of ``[low, high]``, with the evaluations
-    of :func:`_log_cdf` at each, ``log F(b) - log F(a)`` and ``log F(b)``."""
+    of :func:`_log_cdf` at each (``log F`` first) and ``log F(b) - log F(a)``."""
     loc, scale = base_dist.loc, base_dist.scale
     z_low, z_high = (low - loc) / scale, (high - loc) / scale
     positive = jnp.less_equal(z_low, 0)
@@ -279,7 +279,7 @@ def _two_sided_ends(base_dist: Distribution, low: Array, high: Array) -> _Ends:
     b = jnp.where(positive, z_high, -z_low)
     at_a, at_b = _log_cdf(base_dist, a), _log_cdf(base_dist, b)
     gap = _log_cdf_gap(at_b, at_a, (high - low) / scale)
-    return _Ends(positive, b, at_a, at_b, gap, at_b[0])
+    return _Ends(positive, b, at_a, at_b, gap)
 
 
 def _log_mass(
@@ -292,7 +292,7 @@ def _log_mass(
     if high is None:
         return _log_cdf(base_dist, (base_dist.loc - low) / base_dist.scale)[0]
     ends = _two_sided_ends(base_dist, low, high)
-    return ends.log_cdf_b + jnp.log(-jnp.expm1(-ends.gap))
+    return ends.at_b[0] + jnp.log(-jnp.expm1(-ends.gap))
 
 
 def _apart(*values: ArrayLike) -> tuple[Array, ...]:
