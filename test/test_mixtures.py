@@ -1,6 +1,7 @@
 # Copyright Contributors to the numpyro-mixsupport project.
 # SPDX-License-Identifier: Apache-2.0
 
+import functools
 import pickle
 import warnings
 
@@ -346,6 +347,64 @@ def test_compiled_work_does_not_grow_with_components_of_one_family():
     grouped = growth(lambda m, x: m.log_prob(x))
     one_by_one = growth(_one_by_one)
     assert grouped < 0.4 * one_by_one
+
+
+@pytest.mark.parametrize("num_peaks", [1, 3])
+def test_components_are_not_checked_again_at_values_inside_their_supports(num_peaks):
+    # Each component is evaluated only at values the mixture has restricted to
+    # its support, so a component that validates its values costs nothing
+    # more and gives the same result (NumPyro validates by default).
+    def build(theta, validate_args):
+        alpha, m_min, mu = theta[0], theta[1], theta[2:]
+        components = [
+            dist.DoublyTruncatedPowerLaw(
+                -alpha, m_min, 80.0, validate_args=validate_args
+            )
+        ] + [
+            dist.TruncatedNormal(
+                mu[i], 3.0, low=m_min, high=100.0, validate_args=validate_args
+            )
+            for i in range(num_peaks)
+        ]
+        return dist.MixtureGeneral(
+            dist.Categorical(probs=jnp.full(num_peaks + 1, 1 / (num_peaks + 1))),
+            components,
+            validate_args=False,
+        )
+
+    def f(theta, x, validate_args):
+        return build(theta, validate_args).log_prob(x).sum()
+
+    theta = jnp.concatenate([jnp.array([2.5, 5.0]), jnp.linspace(20, 60, num_peaks)])
+    x = jnp.array([1.0, 5.0, 30.0, 79.0, 90.0, 150.0, jnp.nan, jnp.inf])
+    results = {}
+    sizes = {}
+    for validate_args in (True, False):
+        fn = jax.value_and_grad(functools.partial(f, validate_args=validate_args))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            results[validate_args] = fn(theta, x)
+        sizes[validate_args] = _pointwise_eqns(jax.make_jaxpr(fn)(theta, x).jaxpr, 8)
+    assert_allclose(results[True][0], results[False][0], rtol=1e-6)
+    assert_allclose(results[True][1], results[False][1], rtol=1e-6)
+    assert jnp.all(jnp.isfinite(results[True][1]))
+    # the same work over the values (validating components also check their
+    # parameters, which is not work over the values)
+    assert sizes[True] == sizes[False]
+
+
+def _pointwise_eqns(jaxpr, size: int) -> int:
+    # the equations, in nested jaxprs too, with an output whose last axis has
+    # the given size
+    count = 0
+    for eqn in jaxpr.eqns:
+        for param in eqn.params.values():
+            inner = getattr(param, "jaxpr", param)
+            if hasattr(inner, "eqns"):
+                count += _pointwise_eqns(inner, size)
+        shapes = [getattr(v.aval, "shape", ()) for v in eqn.outvars]
+        count += any(shape[-1:] == (size,) for shape in shapes)
+    return count
 
 
 class _NeedsConcreteLoc(dist.Normal):

@@ -6,6 +6,7 @@ Patch module for ``numpyro/distributions/mixtures.py``: ``MixtureGeneral``
 changes the methods it defines here and keeps the others.
 """
 
+import copy
 from typing import Optional, Union
 
 import numpy as np
@@ -301,7 +302,8 @@ class MixtureGeneral(mixtures.MixtureGeneral):
                 if id(evaluate) not in evaluated:
                     evaluated[id(evaluate)] = evaluate(value, finite)
                 inside, safe = evaluated[id(evaluate)]
-                blocks.append(((k,), jnp.where(inside, d.log_prob(safe), -jnp.inf)))
+                log_prob = _unvalidated(d).log_prob(safe)
+                blocks.append(((k,), jnp.where(inside, log_prob, -jnp.inf)))
         return blocks, finite, checked
 
     def _vectorized_log_prob(
@@ -332,7 +334,7 @@ class MixtureGeneral(mixtures.MixtureGeneral):
                 return d.log_prob(value if stand_in is None else stand_in)
             evaluate = _restrict(_component_support(d), shape, event_dim)
             inside, safe = evaluate(value, finite)
-            return jnp.where(inside, d.log_prob(safe), -jnp.inf)
+            return jnp.where(inside, _unvalidated(d).log_prob(safe), -jnp.inf)
 
         try:
             return jax.vmap(one)(leaves), checked
@@ -421,6 +423,16 @@ def _checks(components: list[Distribution], shape: tuple, event_dim: int) -> lis
             shared = (support, _restrict(support, shape, event_dim))
         checks.append(shared)
     return checks
+
+
+def _unvalidated(d: Distribution) -> Distribution:
+    # ``d`` without the check of its values against its support, for values
+    # already restricted to it: the check would select every value.
+    if not d._validate_args:
+        return d
+    d = copy.copy(d)
+    d._validate_args = False
+    return d
 
 
 def _is_whole_space(support: Constraint) -> bool:
