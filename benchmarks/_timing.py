@@ -4,12 +4,40 @@
 spread, and compile times, so that every ratio compares runs made side by side."""
 
 from dataclasses import dataclass
+import os
+import sys
 import time
 from typing import Callable
 
 import numpy as np
 
 import jax
+
+#: glibc's malloc returns blocks above its mmap threshold to the system when
+#: they are freed and maps them afresh at the next call, page faults and all.
+#: The threshold moves with the history of the process, so that at N = 1e6 one
+#: process times the Power Law + Peak log-likelihood and its gradient at 7 ms
+#: and the next at 20 ms, the more so the more temporaries a program has.
+#: Pinned at glibc's largest threshold (32 MiB), blocks of up to 8e6 float32
+#: values stay on the heap and every process times the same.
+PINNED_MALLOC = {
+    "MALLOC_MMAP_THRESHOLD_": "33554432",
+    "MALLOC_TRIM_THRESHOLD_": "1073741824",
+}
+
+
+def pin_malloc() -> str:
+    """Run this script again with glibc's malloc thresholds pinned (see
+    ``PINNED_MALLOC``) unless they are set; returns a line saying what is in
+    force, for the header of the output. Call it first in ``main``."""
+    if not sys.platform.startswith("linux"):
+        return "allocator: the platform's default"
+    if any(name not in os.environ for name in PINNED_MALLOC):
+        env = dict(os.environ, **PINNED_MALLOC)
+        sys.stdout.flush()
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
+    settings = ", ".join(f"{name}={os.environ[name]}" for name in PINNED_MALLOC)
+    return f"allocator: glibc malloc with {settings}"
 
 
 @dataclass

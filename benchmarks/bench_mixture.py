@@ -34,7 +34,13 @@ import numpyro.distributions as stock
 import numpyro_mixsupport.distributions as ours
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import compile_times, fmt_ratio, hlo_lines, interleaved  # noqa: E402
+from _timing import (  # noqa: E402
+    compile_times,
+    fmt_ratio,
+    hlo_lines,
+    interleaved,
+    pin_malloc,
+)
 
 
 def _logaddexp_all(terms):
@@ -251,7 +257,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
     args = parser.parse_args(argv)
+    allocator = pin_malloc()
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}, float32")
+    print(allocator)
     if args.quick:
         run_times([1_000, 100_000], repeats=5)
         components([2, 8], 10_000, repeats=5, compile_repeats=1)

@@ -17,6 +17,7 @@ Tables (each ratio is measured in one run, interleaving the candidates):
 
 import argparse
 import json
+from pathlib import Path
 import subprocess
 import sys
 import time
@@ -33,6 +34,9 @@ import numpyro.distributions as stock
 from numpyro.infer.hmc import hmc
 from numpyro.infer.util import initialize_model
 import numpyro_mixsupport.distributions as dist
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import pin_malloc  # noqa: E402
 
 M_GMAX = 100.0
 THETA = jnp.array([3.4, 5.0, 87.0, 0.04, 34.0, 3.6])
@@ -356,11 +360,13 @@ def main(argv=None):
         "--quick", action="store_true", help="smaller sizes and fewer repeats"
     )
     args = parser.parse_args(argv)
+    allocator = pin_malloc()
     sizes = (
         [1_000, 10_000, 100_000] if args.quick else [1_000, 10_000, 100_000, 1_000_000]
     )
     repeats = 5 if args.quick else 20
     print(f"jax {jax.__version__}, {jax.devices()[0].device_kind}, float32")
+    print(allocator)
     table_likelihood(sizes, repeats)
     if args.quick:
         table_nuts([1000], 300, 2)

@@ -17,7 +17,9 @@ over NumPyro's.
 """
 
 import argparse
+from pathlib import Path
 import re
+import sys
 import time
 
 import numpy as np
@@ -28,6 +30,9 @@ import jax.numpy as jnp
 import numpyro.distributions as dist
 import numpyro.distributions.truncated as stock
 import numpyro_mixsupport.distributions.truncated as ours
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import pin_malloc  # noqa: E402
 
 F32 = jnp.float32
 
@@ -222,6 +227,7 @@ def main(argv=None):
     parser.add_argument("--n", type=int, nargs="+", default=None)
     parser.add_argument("--compile-repeats", type=int, default=None)
     args = parser.parse_args(argv)
+    allocator = pin_malloc()
     repeats = args.repeats or (5 if args.quick else 21)
     sizes = args.n or ([10_000] if args.quick else [1_000, 100_000, 1_000_000])
     compile_repeats = args.compile_repeats or (1 if args.quick else 5)
@@ -231,6 +237,7 @@ def main(argv=None):
         f"{repeats} interleaved repeats; ratio = median of ours / NumPyro per repeat "
         "[interquartile range]"
     )
+    print(allocator)
     header = f"{'case':28s} {'op':9s} {'N':>8s} {'ours ms':>9s} {'NumPyro':>9s} {'ratio':>6s}  IQR"
     print(header)
     for name, build, params, support, main_case, has_icdf in CASES:
