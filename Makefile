@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install test fuzz lint format clean bench demo population docs notebooks fork fork-branch fork-test fork-test-release upstream-test-full downstream
+.PHONY: install test fuzz lint format clean bench demo population docs notebooks fork fork-branch fork-install-check fork-test fork-test-release upstream-test-full downstream
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,16 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Each script's output goes to benchmarks/results/, which the docs include as
+# they are; BENCH_ARGS=--quick for a short run.
+BENCH_ARGS ?=
 bench: install
-	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+	mkdir -p benchmarks/results
+	for f in benchmarks/bench_*.py; do \
+		out=benchmarks/results/$$(basename $$f .py).txt; \
+		$(BIN)/python $$f $(BENCH_ARGS) > $$out.part; status=$$?; cat $$out.part; \
+		test $$status -eq 0 || exit $$status; mv $$out.part $$out; \
+	done
 
 demo: install
 	$(BIN)/python examples/power_law_peak.py
@@ -66,11 +74,18 @@ fork: install
 fork-branch: install
 	$(BIN)/python -m fork branch $(if $(NUMPYRO_SRC),--numpyro-src $(NUMPYRO_SRC))
 
+# A fresh environment with `pip install git+file://...@mixsupport`, then NUTS on
+# disjoint uniforms and on a support that moves with another latent, and SVI.
+fork-install-check: fork-branch
+	$(BIN)/python -m fork install-check
+
 # NumPyro's tests under its own configuration and root conftest, on the branch
 # top, and again on master for those that fail on the branch.
 FORK_TEST_WORKERS ?= 2
+# FORK_TEST_ARGS=--quick: of NumPyro's test/infer files, only the series' tests.
+FORK_TEST_ARGS ?=
 fork-test: fork-branch
-	$(BIN)/python -m fork -n $(FORK_TEST_WORKERS) test
+	$(BIN)/python -m fork -n $(FORK_TEST_WORKERS) test $(FORK_TEST_ARGS)
 
 # The tests the series adds, from the patched 0.22.0 sdist, on the fork wheel.
 fork-test-release: fork

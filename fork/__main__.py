@@ -43,22 +43,24 @@ from fork.splice import ForkError
 REPO_ROOT = series.REPO_ROOT
 SNAPSHOT = REPO_ROOT.parent / "shared" / "upstream" / "numpyro-master-0b935d48.tar.gz"
 BRANCH = "mixsupport"
-#: Besides the files the series touches, what the branch is tested with.
-INFER_TESTS: tuple[tuple[str, str | None], ...] = (
-    ("test/infer/test_infer_util.py", None),
-    ("test/infer/test_autoguide.py", None),
-    ("test/infer/test_reparam.py", None),
-    # NUTS and HMC on models of every kind, without the long and x64 runs
-    (
-        "test/infer/test_mcmc.py",
-        "(logistic or beta_bernoulli or dirichlet or change_point) and not x64 and not chain and not pmap",
-    ),
-)
-#: The selection of the heavy files the series touches: the families it
-#: changes, and its own tests (added to the keyword by ``test_keywords``).
+#: The selection of the heavy files: the families the series changes and, in
+#: ``test_mcmc.py``, NUTS and HMC on models of every kind without the long, x64
+#: and multi-chain runs. The series' own tests in these files are added to the
+#: keyword by ``test_plan``.
 SELECTIONS = {
     "test/test_distributions.py": "Mixture or PowerLaw or Truncated",
+    "test/infer/test_mcmc.py": (
+        "(logistic or beta_bernoulli or dirichlet or change_point)"
+        " and not x64 and not chain and not pmap"
+    ),
 }
+#: Besides the files the series touches, what the branch is tested with.
+INFER_TESTS = (
+    "test/infer/test_infer_util.py",
+    "test/infer/test_autoguide.py",
+    "test/infer/test_reparam.py",
+    "test/infer/test_mcmc.py",
+)
 
 
 def _unpack_snapshot(dest: Path) -> Path:
@@ -171,18 +173,22 @@ def touched_tests() -> dict[str, set[str]]:
     return touched
 
 
-def test_plan() -> list[tuple[str, str | None]]:
-    """``(test file, -k)`` pairs the ``test`` command runs."""
+def test_plan(quick: bool = False) -> list[tuple[str, str | None]]:
+    """``(test file, -k)`` pairs the ``test`` command runs. ``quick``: of the
+    files under ``test/infer/``, only the tests the series adds."""
     plan = []
     for rel, names in sorted(touched_tests().items()):
         selection = SELECTIONS.get(rel)
         keyword = None
-        if selection:
-            keyword = " or ".join([selection, *sorted(names)])
+        if quick and rel.startswith("test/infer/"):
+            keyword = " or ".join(sorted(names))
+        elif selection:
+            keyword = " or ".join([f"({selection})", *sorted(names)])
         plan.append((rel, keyword))
-    for rel, keyword in INFER_TESTS:
-        if rel not in dict(plan):
-            plan.append((rel, keyword))
+    if not quick:
+        for rel in INFER_TESTS:
+            if rel not in dict(plan):
+                plan.append((rel, SELECTIONS.get(rel)))
     return plan
 
 
@@ -220,7 +226,9 @@ def command_test(args: argparse.Namespace) -> int:
         for label, tree in trees.items()
     }
     print(f"environments ready in {time.monotonic() - start:.0f} s")
-    runs = _full_runs() if args.full else [("selection", _selection_args(), {})]
+    runs = (
+        _full_runs() if args.full else [("selection", _selection_args(args.quick), {})]
+    )
     results: dict[str, dict[str, Counts]] = {}
     times = {"branch": 0.0, "master": 0.0}
     status = 0
@@ -237,7 +245,9 @@ def command_test(args: argparse.Namespace) -> int:
         if failed:
             # the same tests, from master's tree, on master
             master = harness.test_folder(trees["master"], build_dir / "run-master")
-            present = [f for f in failed if (master / f.split("::")[0]).exists()]
+            # only tests that master has (pytest stops at an unknown node id);
+            # the others are the series' own and new by definition
+            present = [f for f in failed if _defined_on(master, f)]
             master_report = master / f"master-{name}.xml"
             if present:
                 _, seconds = run_pytest(
@@ -271,8 +281,15 @@ def command_test(args: argparse.Namespace) -> int:
     return status
 
 
-def _selection_args() -> list[str]:
-    plan = test_plan()
+def _defined_on(folder: Path, node: str) -> bool:
+    path, _, name = node.partition("::")
+    function = name.split("[")[0].split("::")[-1]
+    source = folder / path
+    return source.exists() and f"def {function}(" in source.read_text()
+
+
+def _selection_args(quick: bool = False) -> list[str]:
+    plan = test_plan(quick)
     args = [rel for rel, _ in plan]
     keyword = _keyword(plan)
     return args + (["-k", keyword] if keyword else [])
@@ -358,6 +375,25 @@ def command_test_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_install_check(args: argparse.Namespace) -> int:
+    build_dir = Path(args.build_dir)
+    repo = build_dir / "fork-branch"
+    if not (repo / ".git").exists():
+        raise ForkError(f"{repo}: missing; run `make fork-branch` first")
+    start = time.monotonic()
+    python = harness.make_venv(
+        build_dir / "venv-install-check",
+        [f"git+file://{repo.resolve()}@{args.branch}"],
+        build_dir,
+    )
+    print(f"installed from git in {time.monotonic() - start:.0f} s")
+    script = Path(__file__).with_name("install_check.py")
+    # from an empty folder, so that only the installed numpyro can be imported
+    with tempfile.TemporaryDirectory() as folder:
+        code = subprocess.run([str(python), str(script)], cwd=folder).returncode
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point; returns the exit status."""
     parser = argparse.ArgumentParser(
@@ -381,13 +417,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     t = commands.add_parser("test", help="NumPyro's tests: branch vs master")
     t.add_argument("--branch", default=BRANCH)
     t.add_argument("--full", action="store_true", help="all of NumPyro's CI jobs")
+    t.add_argument(
+        "--quick",
+        action="store_true",
+        help="of NumPyro's test/infer files, only the tests the series adds",
+    )
     commands.add_parser("test-release", help="the series' tests on the 0.22.0 wheel")
+    ic = commands.add_parser(
+        "install-check",
+        help="pip install the branch from git, then NUTS and SVI checks",
+    )
+    ic.add_argument("--branch", default=BRANCH)
     args = parser.parse_args(argv)
     handler = {
         "build": command_build,
         "branch": command_branch,
         "test": command_test,
         "test-release": command_test_release,
+        "install-check": command_install_check,
     }
     try:
         return handler[args.command](args)

@@ -142,16 +142,22 @@ def run_pytest(
     """Run pytest in ``cwd`` with another interpreter, writing a JUnit XML
     report; returns the exit status and the seconds it took."""
     cmd = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-           "--junitxml", str(report), "-n", workers, *args]  # fmt: skip
+           "--durations=15", "--junitxml", str(report), "-n", workers, *args]  # fmt: skip
     start = time.monotonic()
     print("+ (cd", cwd, "&&", " ".join(cmd), ")", flush=True)
     environ = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
     environ.update(env or {})
-    result = subprocess.run(cmd, cwd=cwd, env=environ, capture_output=True, text=True)
+    # the output goes beside the report, to follow a long run
+    log = report.with_suffix(".log")
+    with open(log, "w") as out:
+        result = subprocess.run(
+            cmd, cwd=cwd, env=environ, stdout=out, stderr=subprocess.STDOUT
+        )
     seconds = time.monotonic() - start
-    print("\n".join(result.stdout.splitlines()[-2:]), flush=True)
+    text = log.read_text()
+    print("\n".join(text.splitlines()[-2:]), flush=True)
     if result.returncode not in (0, 1, 5):
-        print(result.stdout[-4000:], result.stderr[-4000:], sep="\n")
+        print(text[-8000:])
     return result.returncode, seconds
 
 

@@ -250,6 +250,9 @@ def apply_pull_request(
             path = tree / rst
             path.write_text(add_doc_entries(path.read_text(), entries))
             messages.append(f"{rst}: documents {', '.join(e[1] for e in entries)}")
+    if not (tree / "test").is_dir():
+        # a tree without NumPyro's tests (an installed package): sources only
+        return messages
     for rel in pr.tests():
         target = tree / rel
         snippet = (pr.folder / rel).read_text()

@@ -887,21 +887,23 @@ def edit_statements(source: str, edit: StatementEdit) -> str:
     """Apply one statement edit to a target module's text.
 
     :raises ForkError: if no function named in ``edit.function`` is defined, or
-        its statements ``start`` (and ``end``) are not found exactly once.
+        the statements ``start`` (and ``end``) are not found exactly once in
+        those that are.
     """
     tree = ast.parse(source)
     functions = [f for f in map(lambda q: _find_function(tree, q), edit.function) if f]
-    if len(functions) != 1:
+    if not functions:
         raise ForkError(
-            f"{edit.file}: expected one of the functions {', '.join(edit.function)}, "
-            f"found {len(functions)}"
+            f"{edit.file}: none of the functions {', '.join(edit.function)} is defined"
         )
     start = " ".join(edit.start.split())
     end = " ".join((edit.end or edit.start).split())
     matches = []
-    for block in _blocks(functions[0]):
-        for i, node in enumerate(block):
-            if _first_source_line(node).startswith(start):
+    for function in functions:
+        for block in _blocks(function):
+            for i, node in enumerate(block):
+                if not _first_source_line(node).startswith(start):
+                    continue
                 j = next(
                     (
                         k

@@ -83,6 +83,11 @@ class MixtureGeneral(mixtures.MixtureGeneral):
     or the sphere does not mix with one on an open set), whatever ``support``
     says: a ``ValueError`` names them otherwise.
 
+    Components of one class and pytree structure whose parameters have the same
+    shapes and dtypes are evaluated in one call vectorized over their
+    parameters: their log density is traced and compiled once, whatever their
+    number.
+
     A latent site with a union support is reparameterized by
     :func:`~numpyro.distributions.transforms.biject_to` of the union, a
     bijection from the real line even where the union is disconnected.
@@ -174,29 +179,57 @@ class MixtureGeneral(mixtures.MixtureGeneral):
         return jnp.stack(jnp.broadcast_arrays(*cdfs), axis=self.mixture_dim)
 
     def component_log_probs(self, value: ArrayLike) -> Array:
-        log_probs, finite = self._component_log_probs(value)
+        blocks, finite, checked = self._log_prob_blocks(value)
+        log_probs: list = [None] * self.mixture_size
+        for indices, log_prob in blocks:
+            if len(indices) == 1:
+                log_probs[indices[0]] = log_prob
+            else:
+                for i, k in enumerate(indices):
+                    log_probs[k] = lax.index_in_dim(log_prob, i, keepdims=False)
         log_weights = jax.nn.log_softmax(self.mixing_distribution.logits)
         stacked = jnp.stack(jnp.broadcast_arrays(*log_probs), axis=-1)
         stacked = log_weights + stacked
-        return self._at_non_finite(value, finite, stacked, trailing=1)
+        return self._at_non_finite(value, finite, stacked, checked, trailing=1)
 
     @validate_sample
     def log_prob(self, value: ArrayLike, intermediates=None) -> Array:
         del intermediates
-        # A log-sum-exp over the list of components: the value over the stacked
-        # array, without a reduction along a short trailing axis. The
-        # value-preserving ``where`` keeps gradients out of -inf terms (outside
-        # every support the log-sum-exp is log(0)), and keeps a component of
-        # weight zero out even where its log density is +inf.
-        log_probs, finite = self._component_log_probs(value)
+        # A log-sum-exp over the blocks of components (see ``_log_prob_blocks``),
+        # without a reduction along a short trailing axis. The value-preserving
+        # ``where`` keeps gradients out of -inf terms (outside every support the
+        # log-sum-exp is log(0)), and keeps a component of weight zero out even
+        # where its log density is +inf.
+        blocks, finite, checked = self._log_prob_blocks(value)
         log_weights = jax.nn.log_softmax(self.mixing_distribution.logits)
         terms = []
-        for k, log_prob in enumerate(log_probs):
-            log_weight = log_weights[..., k]
+        for indices, log_prob in blocks:
+            if len(indices) == 1:
+                log_weight = lax.index_in_dim(
+                    log_weights, indices[0], axis=-1, keepdims=False
+                )
+            else:
+                # the block's weights on its leading axis, aligned with log_prob
+                log_weight = jnp.moveaxis(log_weights[..., np.array(indices)], -1, 0)
+                log_weight = jnp.reshape(
+                    log_weight,
+                    log_weight.shape[:1]
+                    + (1,) * (jnp.ndim(log_prob) - jnp.ndim(log_weight))
+                    + log_weight.shape[1:],
+                )
             term = log_weight + log_prob
-            terms.append(
-                jnp.where(jnp.isneginf(term) | jnp.isneginf(log_weight), -jnp.inf, term)
+            term = jnp.where(
+                jnp.isneginf(term) | jnp.isneginf(log_weight), -jnp.inf, term
             )
+            if len(indices) == 1:
+                terms.append(term)
+            else:
+                # row by row: elementwise work over contiguous values, which on
+                # the CPU is faster than a reduction along the leading axis
+                terms.extend(
+                    lax.index_in_dim(term, i, keepdims=False)
+                    for i in range(len(indices))
+                )
         peak = terms[0]
         for term in terms[1:]:
             peak = jnp.maximum(peak, term)
@@ -204,86 +237,190 @@ class MixtureGeneral(mixtures.MixtureGeneral):
         total = jnp.exp(terms[0] - peak)
         for term in terms[1:]:
             total = total + jnp.exp(term - peak)
-        return self._at_non_finite(value, finite, jnp.log(total) + peak)
+        return self._at_non_finite(value, finite, jnp.log(total) + peak, checked)
 
     def _support_checks(self) -> list:
         # For each component, None where its density needs no restriction (its
         # support is the whole space or is not known), else its support and a
         # function of the value giving where the value is in that support and
-        # the value with a point of the support elsewhere. One check serves the
-        # components that share a support.
-        supports = [_component_support(d) for d in self.component_distributions]
-        checks: list = []
-        for support in supports:
-            if constraints.is_dependent(support) or _is_whole_space(support):
-                checks.append(None)
-                continue
-            shared = next(
-                (
-                    check
-                    for other, check in zip(supports, checks)
-                    if check is not None
-                    and constraints._same_constraint(other, support)
-                ),
-                None,
-            )
-            if shared is None:
-                shape = self.batch_shape + self.event_shape
-                shared = (support, _restrict(support, shape, len(self.event_shape)))
-            checks.append(shared)
-        return checks
+        # the value with a point of the support elsewhere (see ``_checks``).
+        return _checks(
+            self.component_distributions,
+            self.batch_shape + self.event_shape,
+            len(self.event_shape),
+        )
 
-    def _component_log_probs(
+    def _log_prob_blocks(
         self, value: ArrayLike
-    ) -> tuple[list[Array], Optional[Array]]:
-        # log p_k(value) for each component k, -inf outside its support; no
-        # component is evaluated at a non-finite value. Also which values are
-        # finite (None for integer values), for ``_at_non_finite``.
+    ) -> tuple[list[tuple[tuple[int, ...], Array]], Optional[Array], bool]:
+        # log p_k(value) for each component k, -inf outside its support (no
+        # component is evaluated at a non-finite value), in blocks
+        # ``(indices, log_prob)``: a block of one component has its log density,
+        # a block of several (see ``_groups``) their log densities stacked on a
+        # leading axis, from one evaluation vectorized over their parameters.
+        # Also which values are finite (None for integer values), and whether
+        # every component was restricted to its support (so that each is -inf,
+        # with no gradient, at a non-finite value).
         finite = _finite(value, len(self.event_shape))
         stand_in = None
+        if finite is not None:
+            mask = jnp.reshape(finite, jnp.shape(finite) + (1,) * self.event_dim)
+            stand_in = jnp.where(mask, value, 0)
+        groups = _groups(self.component_distributions)
+        shape, event_dim = self.batch_shape + self.event_shape, len(self.event_shape)
+
+        def checks_of(indices: list[int]) -> dict:
+            components = [self.component_distributions[k] for k in indices]
+            return dict(zip(indices, _checks(components, shape, event_dim)))
+
+        checks = checks_of(
+            [k for indices in groups if len(indices) == 1 for k in indices]
+        )
         evaluated: dict = {}
-        log_probs = []
-        for d, check in zip(self.component_distributions, self._support_checks()):
-            if check is None:
-                if finite is None:
-                    log_probs.append(d.log_prob(value))
+        blocks = []
+        checked = True
+        for indices in groups:
+            if len(indices) > 1:
+                vectorized = self._vectorized_log_prob(indices, value, finite, stand_in)
+                if vectorized is not None:
+                    log_prob = vectorized[0]
+                    blocks.append((indices, log_prob))
+                    checked = checked and vectorized[1]
                     continue
-                if stand_in is None:
-                    mask = jnp.reshape(
-                        finite, jnp.shape(finite) + (1,) * self.event_dim
+                # evaluated one by one instead
+                checks.update(checks_of(list(indices)))
+            for k in indices:
+                d, check = self.component_distributions[k], checks[k]
+                if check is None:
+                    checked = False
+                    blocks.append(
+                        ((k,), d.log_prob(value if stand_in is None else stand_in))
                     )
-                    stand_in = jnp.where(mask, value, 0)
-                log_probs.append(d.log_prob(stand_in))
-                continue
-            support, evaluate = check
-            if id(evaluate) not in evaluated:
-                evaluated[id(evaluate)] = evaluate(value, finite)
-            inside, safe = evaluated[id(evaluate)]
-            log_probs.append(jnp.where(inside, d.log_prob(safe), -jnp.inf))
-        return log_probs, finite
+                    continue
+                _, evaluate = check
+                if id(evaluate) not in evaluated:
+                    evaluated[id(evaluate)] = evaluate(value, finite)
+                inside, safe = evaluated[id(evaluate)]
+                blocks.append(((k,), jnp.where(inside, d.log_prob(safe), -jnp.inf)))
+        return blocks, finite, checked
+
+    def _vectorized_log_prob(
+        self,
+        indices: tuple[int, ...],
+        value: ArrayLike,
+        finite: Optional[Array],
+        stand_in: Optional[Array],
+    ) -> Optional[tuple[Array, bool]]:
+        # The log densities of components of one group, stacked, from one
+        # ``vmap`` over their stacked parameters, and whether they are
+        # restricted to their supports; None where a component's ``log_prob``
+        # needs concrete parameters, which ``vmap`` does not give.
+        members = [self.component_distributions[k] for k in indices]
+        treedef = jax.tree.structure(members[0])
+        leaves = [
+            jnp.stack([jnp.asarray(leaf) for leaf in same])
+            for same in zip(*(jax.tree.leaves(d) for d in members))
+        ]
+        shape = self.batch_shape + self.event_shape
+        event_dim = len(self.event_shape)
+        support = _component_support(members[0])
+        checked = not (constraints.is_dependent(support) or _is_whole_space(support))
+
+        def one(leaves):
+            d = jax.tree.unflatten(treedef, leaves)
+            if not checked:
+                return d.log_prob(value if stand_in is None else stand_in)
+            evaluate = _restrict(_component_support(d), shape, event_dim)
+            inside, safe = evaluate(value, finite)
+            return jnp.where(inside, d.log_prob(safe), -jnp.inf)
+
+        try:
+            return jax.vmap(one)(leaves), checked
+        except (
+            jax.errors.ConcretizationTypeError,
+            jax.errors.TracerArrayConversionError,
+            jax.errors.TracerIntegerConversionError,
+        ):
+            return None
 
     def _at_non_finite(
         self,
         value: ArrayLike,
         finite: Optional[Array],
         log_prob: Array,
+        restricted: bool = False,
         trailing: int = 0,
     ) -> Array:
-        # -inf at +-inf, where every density is zero; at NaN, -inf when
-        # ``support`` is given (every component is restricted to its support,
-        # which NaN is not in), else NaN. No gradient flows from either.
+        # -inf at +-inf, where every density is zero; at NaN, -inf where a
+        # support is given, else NaN. No gradient flows from either.
+        # ``restricted``: every component was restricted to its support, so
+        # ``log_prob`` is -inf already at every non-finite value, with no
+        # gradient; only the NaN is added then, rather than selected, which
+        # keeps the gradient as it is.
         # ``trailing`` counts the axes of ``log_prob`` after the batch axes.
         if finite is None:
             return log_prob
         if self.event_shape:
             value = jnp.sum(value, axis=tuple(range(-self.event_dim, 0)))
+        index = (...,) + (None,) * trailing
+        if restricted:
+            if self._support is None:
+                nan = jnp.where(jnp.isnan(value), jnp.nan, 0.0)
+                log_prob = log_prob + lax.stop_gradient(nan)[index]
+            return log_prob
         at_non_finite = -jnp.abs(value)
         if self._support is not None:
             at_non_finite = jnp.where(jnp.isnan(value), -jnp.inf, at_non_finite)
-        index = (...,) + (None,) * trailing
         return jnp.where(
             finite[index], log_prob, lax.stop_gradient(at_non_finite)[index]
         )
+
+
+def _groups(components: list[Distribution]) -> list[tuple[int, ...]]:
+    # The indices of the components, in groups of those that are evaluated
+    # together: of one class (not a transformed distribution, whose support
+    # is read off concrete parameters), with one pytree structure and leaves
+    # (at least one) of one shape and dtype. In order of their first member.
+    groups: dict = {}
+    for k, d in enumerate(components):
+        key = None
+        leaves, treedef = jax.tree.flatten(d)
+        if leaves and not isinstance(d, TransformedDistribution):
+            try:
+                key = (
+                    type(d),
+                    treedef,
+                    tuple((jnp.shape(x), jnp.result_type(x)) for x in leaves),
+                )
+                hash(key)
+            except (TypeError, ValueError):
+                key = None
+        groups.setdefault(("single", k) if key is None else key, []).append(k)
+    return [tuple(indices) for indices in groups.values()]
+
+
+def _checks(components: list[Distribution], shape: tuple, event_dim: int) -> list:
+    # ``MixtureGeneral._support_checks`` of these components, for a mixture of
+    # batch and event shape ``shape``. One check serves the components that
+    # share a support.
+    supports = [_component_support(d) for d in components]
+    checks: list = []
+    for support in supports:
+        if constraints.is_dependent(support) or _is_whole_space(support):
+            checks.append(None)
+            continue
+        shared = next(
+            (
+                check
+                for other, check in zip(supports, checks)
+                if check is not None and constraints._same_constraint(other, support)
+            ),
+            None,
+        )
+        if shared is None:
+            shared = (support, _restrict(support, shape, event_dim))
+        checks.append(shared)
+    return checks
 
 
 def _is_whole_space(support: Constraint) -> bool:

@@ -126,7 +126,14 @@ def _normal_log_cdf_and_h_jvp(
     log_cdf, h = _normal_log_cdf_and_h(z)
     finite = jnp.isfinite(z)
     z = jnp.where(finite, z, 0.0)
-    log_slope = -0.5 * z * z - _HALF_LOG_2PI - jnp.where(finite, log_cdf, 0.0)
+    # phi(z) / Phi(z); beyond the tail start from h, free of the cancellation
+    # of -z^2 / 2 against log Phi(z)
+    start, _ = _normal_tail_start(z.dtype)
+    log_slope = jnp.where(
+        jnp.less(z, start),
+        -_HALF_LOG_2PI - h,
+        -0.5 * z * z - _HALF_LOG_2PI - jnp.where(finite, log_cdf, 0.0),
+    )
     slope = jnp.where(finite, jnp.exp(log_slope), 0.0)
     return (log_cdf, h), (slope * z_dot, (slope + z) * z_dot)
 
@@ -226,36 +233,66 @@ def _mirrored_tails(
         is_a = positive if high is None else jnp.logical_not(positive)
         return _Tails(
             jnp.where(positive, 1.0, -1.0),
-            # the mass 1 - F(z) = F(-z) of [low, inf), F(z) of (-inf, high]
-            _log_cdf(base_dist, -z if high is None else z)[0],
+            _log_mass(base_dist, low, high),
             jnp.where(is_a, 0.0, end[0]),
             jnp.where(is_a, cdf, 0.0),
             jnp.where(is_a, 1 - cdf, cdf),
             jnp.where(is_a, 0.0, 1 - cdf),
             end,
         )
-    # both ends at once: [z_low, z_high], and the mirrored [a, b]
-    z = (jnp.stack(jnp.broadcast_arrays(low, high)) - loc) / scale
-    positive = jnp.less_equal(z[0], 0)
-    ab = jnp.where(positive, z, -z[::-1])
-    b = ab[1]
-    log_cdf, extra = _log_cdf(base_dist, ab)
-    at_a = jax.tree.map(lambda x: x[0], (log_cdf, extra))
-    at_b = jax.tree.map(lambda x: x[1], (log_cdf, extra))
-    gap = _log_cdf_gap(at_b, at_a, (high - low) / scale)
-    mass_fraction = -jnp.expm1(-gap)
-    cdf_b = jnp.exp(log_cdf[1])
+    ends = _two_sided_ends(base_dist, low, high)
+    mass_fraction = -jnp.expm1(-ends.gap)
+    b = ends.b
+    log_cdf_b = ends.at_b[0]
+    cdf_b = jnp.exp(log_cdf_b)
     b_above = jnp.greater(b, 0)
     sf_b_above = jnp.exp(_log_cdf(base_dist, jnp.where(b_above, -b, 0.0))[0])
     return _Tails(
-        jnp.where(positive, 1.0, -1.0),
-        log_cdf[1] + jnp.log(mass_fraction),
-        log_cdf[1],
-        jnp.exp(-gap),
+        jnp.where(ends.positive, 1.0, -1.0),
+        log_cdf_b + jnp.log(mass_fraction),
+        log_cdf_b,
+        jnp.exp(-ends.gap),
         cdf_b * mass_fraction,
         jnp.where(b_above, sf_b_above, 1 - cdf_b),
-        jax.tree.map(lambda x, y: jnp.where(positive, x, y), at_a, at_b),
+        jax.tree.map(lambda x, y: jnp.where(ends.positive, x, y), ends.at_a, ends.at_b),
     )
+
+
+class _Ends(NamedTuple):
+    """Both ends of a two-sided truncation in mirrored coordinates (see
+    :func:`_mirrored_tails`)."""
+
+    positive: Array
+    b: Array
+    at_a: tuple
+    at_b: tuple
+    gap: Array
+
+
+def _two_sided_ends(base_dist: Distribution, low: Array, high: Array) -> _Ends:
+    """The mirrored ends ``a`` and ``b`` of ``[low, high]``, with the evaluations
+    of :func:`_log_cdf` at each (``log F`` first) and ``log F(b) - log F(a)``."""
+    loc, scale = base_dist.loc, base_dist.scale
+    z_low, z_high = (low - loc) / scale, (high - loc) / scale
+    positive = jnp.less_equal(z_low, 0)
+    a = jnp.where(positive, z_low, -z_high)
+    b = jnp.where(positive, z_high, -z_low)
+    at_a, at_b = _log_cdf(base_dist, a), _log_cdf(base_dist, b)
+    gap = _log_cdf_gap(at_b, at_a, (high - low) / scale)
+    return _Ends(positive, b, at_a, at_b, gap)
+
+
+def _log_mass(
+    base_dist: Distribution, low: Optional[Array], high: Optional[Array]
+) -> Array:
+    """``log(F(high) - F(low))`` (``None`` for a missing end), the ``log_mass``
+    of :func:`_mirrored_tails`, computed alone for ``log_prob``."""
+    if low is None:
+        return _log_cdf(base_dist, (high - base_dist.loc) / base_dist.scale)[0]
+    if high is None:
+        return _log_cdf(base_dist, (base_dist.loc - low) / base_dist.scale)[0]
+    ends = _two_sided_ends(base_dist, low, high)
+    return ends.at_b[0] + jnp.log(-jnp.expm1(-ends.gap))
 
 
 def _apart(*values: ArrayLike) -> tuple[Array, ...]:
@@ -546,6 +583,9 @@ class LeftTruncatedDistribution(Distribution):
     def _tails(self) -> tuple:
         return _mirrored_tails(self.base_dist, self.low, None)
 
+    def _log_mass(self) -> Array:
+        return _log_mass(self.base_dist, self.low, None)
+
     def sample(
         self, key: Optional[jax.Array], sample_shape: tuple[int, ...] = ()
     ) -> Array:
@@ -559,7 +599,7 @@ class LeftTruncatedDistribution(Distribution):
 
     @validate_sample
     def log_prob(self, value: ArrayLike) -> Array:
-        return self.base_dist.log_prob(value) - self._tails().log_mass
+        return self.base_dist.log_prob(value) - self._log_mass()
 
     @property
     def mean(self) -> Array:
@@ -636,6 +676,9 @@ class RightTruncatedDistribution(Distribution):
     def _tails(self) -> tuple:
         return _mirrored_tails(self.base_dist, None, self.high)
 
+    def _log_mass(self) -> Array:
+        return _log_mass(self.base_dist, None, self.high)
+
     def sample(
         self, key: Optional[jax.Array], sample_shape: tuple[int, ...] = ()
     ) -> Array:
@@ -649,7 +692,7 @@ class RightTruncatedDistribution(Distribution):
 
     @validate_sample
     def log_prob(self, value: ArrayLike) -> Array:
-        return self.base_dist.log_prob(value) - self._tails().log_mass
+        return self.base_dist.log_prob(value) - self._log_mass()
 
     @property
     def mean(self) -> Array:
@@ -736,6 +779,9 @@ class TwoSidedTruncatedDistribution(Distribution):
     def _tails(self) -> tuple:
         return _mirrored_tails(self.base_dist, self.low, self.high)
 
+    def _log_mass(self) -> Array:
+        return _log_mass(self.base_dist, self.low, self.high)
+
     def sample(
         self, key: Optional[jax.Array], sample_shape: tuple[int, ...] = ()
     ) -> Array:
@@ -749,7 +795,7 @@ class TwoSidedTruncatedDistribution(Distribution):
 
     @validate_sample
     def log_prob(self, value: ArrayLike) -> Array:
-        return self.base_dist.log_prob(value) - self._tails().log_mass
+        return self.base_dist.log_prob(value) - self._log_mass()
 
     @property
     def mean(self) -> Array:

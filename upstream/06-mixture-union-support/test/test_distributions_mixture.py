@@ -110,6 +110,38 @@ def test_mixture_different_support_gradient(given_support):
         assert jnp.allclose(g, (rhs - lhs) / (2 * eps), rtol=1e-2)
 
 
+@pytest.mark.parametrize("probs", [[0.2, 0.3, 0.5], [0.0, 0.4, 0.6]])
+def test_mixture_components_of_one_family(probs):
+    # truncated normals with different parameters and supports are evaluated
+    # together; values and gradients match those of each evaluated alone
+    loc, scale = np.array([0.0, 1.0, 4.0]), np.array([1.0, 0.5, 2.0])
+    low, high = np.array([-1.0, 0.0, 2.0]), np.array([1.0, 2.0, 9.0])
+    value = np.linspace(0.1, 8.9, 12)
+
+    def log_prob(loc):
+        mixture = dist.MixtureGeneral(
+            dist.Categorical(probs=jnp.array(probs)),
+            [
+                dist.TruncatedNormal(loc[k], scale[k], low=low[k], high=high[k])
+                for k in range(3)
+            ],
+        )
+        return mixture.log_prob(value)
+
+    a, b = (low - loc) / scale, (high - loc) / scale
+    densities = osp.truncnorm.pdf(value[:, None], a, b, loc=loc, scale=scale)
+    expected = np.log(densities @ np.array(probs))
+    assert np.allclose(log_prob(jnp.array(loc)), expected, rtol=1e-5)
+
+    grad = jax.grad(lambda loc: log_prob(loc).sum())(jnp.array(loc))
+    assert np.isfinite(grad).all()
+    eps = 1e-3
+    for k in range(3):
+        step = eps * np.eye(3)[k]
+        numeric = (log_prob(loc + step).sum() - log_prob(loc - step).sum()) / (2 * eps)
+        assert np.allclose(grad[k], numeric, rtol=1e-2, atol=1e-2)
+
+
 def test_mixture_different_support_cdf():
     mixture = dist.MixtureGeneral(
         dist.Categorical(probs=jnp.array([0.5, 0.5])),
