@@ -82,7 +82,7 @@ its 90% interval, and writes two figures: the fitted population against the
 truth and a corner plot.
 
     python examples/population.py --out build/population
-    python examples/population.py --quick   # a small catalogue, under a minute
+    python examples/population.py --quick   # fewer samples and draws, a few minutes
 """
 
 import argparse
@@ -586,9 +586,9 @@ def summary(mcmc):
 
 #: The settings of ``--quick``.
 QUICK = {
-    "num_events": 20,
+    "num_events": 70,
     "num_posterior_samples": 1000,
-    "num_injections": 40_000,
+    "num_injections": 100_000,
     "num_warmup": 200,
     "num_samples": 200,
 }
@@ -607,7 +607,7 @@ def main(argv=None):
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a small catalogue and short chains: "
+        help="fewer posterior samples and injections, and short chains: "
         + ", ".join(f"{k}={v}" for k, v in QUICK.items()),
     )
     parser.add_argument(
