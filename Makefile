@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install test fuzz lint format clean bench demo docs notebooks fork fork-branch fork-install-check fork-test fork-test-release upstream-test-full downstream
+.PHONY: install test fuzz lint format clean bench demo population docs notebooks fork fork-branch fork-install-check fork-test fork-test-release upstream-test-full downstream
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,13 @@ bench: install
 
 demo: install
 	$(BIN)/python examples/power_law_peak.py
+
+# Power Law + Peak from per-event posterior samples and found injections
+# (measurement errors and selection effects); figures in build/population/.
+# POPULATION_ARGS=--quick runs a small catalogue.
+POPULATION_ARGS ?=
+population: install
+	$(BIN)/python examples/population.py $(POPULATION_ARGS)
 
 docs: install
 	$(BIN)/sphinx-build -W -b html docs docs/_build/html

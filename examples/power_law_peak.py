@@ -51,6 +51,7 @@ TRUTH = {
 #: Upper end of the Gaussian component, as in the community's reference code.
 M_GMAX = 100.0
 NAMES = list(TRUTH)
+LABELS = [r"$\alpha$", r"$m_\min$", r"$m_\max$", r"$\lambda$", r"$\mu$", r"$\sigma$"]
 
 
 def mass_distribution(
@@ -154,33 +155,23 @@ def plot(masses, samples, out):
     fig.savefig(out / "density.png", dpi=120)
     plt.close(fig)
 
-    k = len(NAMES)
-    fig, axes = plt.subplots(k, k, figsize=(2.0 * k, 2.0 * k))
-    values = {name: np.asarray(samples[name]) for name in NAMES}
-    for i, yi in enumerate(NAMES):
-        for j, xj in enumerate(NAMES):
-            ax = axes[i, j]
-            if j > i:
-                ax.axis("off")
-                continue
-            if i == j:
-                ax.hist(values[xj], bins=40, color="C0", histtype="step")
-                ax.axvline(TRUTH[xj], color="k", ls="--", lw=1)
-            else:
-                ax.hist2d(values[xj], values[yi], bins=40, cmap="Blues")
-                ax.axvline(TRUTH[xj], color="k", ls="--", lw=0.8)
-                ax.axhline(TRUTH[yi], color="k", ls="--", lw=0.8)
-            if i == k - 1:
-                ax.set_xlabel(xj)
-            else:
-                ax.set_xticklabels([])
-            if j == 0 and i > 0:
-                ax.set_ylabel(yi)
-            else:
-                ax.set_yticklabels([])
-    fig.suptitle("Posterior of the hyperparameters (dashed: truth)")
-    fig.tight_layout()
-    fig.savefig(out / "corner.png", dpi=100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        import corner
+
+    values = np.column_stack([np.asarray(samples[name]) for name in NAMES])
+    fig = corner.corner(
+        values,
+        labels=LABELS,
+        truths=[TRUTH[name] for name in NAMES],
+        truth_color="k",
+        quantiles=[0.05, 0.5, 0.95],
+        show_titles=True,
+        title_fmt=".2f",
+        color="C0",
+    )
+    fig.suptitle("Posterior of the hyperparameters (black: truth)", y=1.02)
+    fig.savefig(out / "corner.png", dpi=90, bbox_inches="tight")
     plt.close(fig)
     return [out / "density.png", out / "corner.png"]
 
