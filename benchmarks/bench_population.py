@@ -39,6 +39,9 @@ import time
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _timing import pin_malloc  # noqa: E402
+
 M_GMAX = 100.0
 # A point inside the posterior of the example's catalogue.
 THETA = [3.4, 5.0, 87.0, 0.04, 34.0, 3.6]
@@ -354,6 +357,7 @@ def main(argv=None):
         "--quick", action="store_true", help="the small size only, fewer repeats"
     )
     args = parser.parse_args(argv)
+    allocator = pin_malloc()
     sizes = SIZES[:1] if args.quick else SIZES
     repeats = 5 if args.quick else 15
 
@@ -368,6 +372,7 @@ def main(argv=None):
         f" {os.cpu_count()} CPU cores; {repeats} interleaved repeats;"
         " times in ms, median [min, max]"
     )
+    print(allocator)
     gw = gwpopulation_run(sizes, repeats)
     theta = jnp.asarray(THETA)
     memory_rows = []
