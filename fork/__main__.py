@@ -102,7 +102,11 @@ def command_build(args: argparse.Namespace) -> int:
         raise ForkError(f"built {wheels[0].name}, expected {build.WHEEL_NAME}")
     dist.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(wheels[0], dist / build.WHEEL_NAME)
-    shutil.move(str(build_dir / "release-patched-0"), build_dir / "release-patched")
+    # the tree of this build replaces that of an earlier one (``move`` would put
+    # it inside)
+    patched = build_dir / "release-patched"
+    shutil.rmtree(patched, ignore_errors=True)
+    shutil.move(str(build_dir / "release-patched-0"), patched)
     for attempt in range(len(wheels)):
         shutil.rmtree(build_dir / f"wheel-{attempt}")
         shutil.rmtree(build_dir / f"release-patched-{attempt}", ignore_errors=True)
