@@ -589,3 +589,24 @@ def test_components_without_parameters_are_evaluated_one_by_one():
     x = jnp.array([-1.0, 0.5])
     assert dist.mixtures._groups(m.component_distributions) == [(0,), (1,)]
     assert_allclose(m.log_prob(x), stats.norm.logpdf(x), rtol=1e-6)
+
+
+def test_components_with_event_axes_are_evaluated_one_by_one():
+    def component(loc):
+        return dist.Independent(
+            dist.TruncatedNormal(loc, 0.2, low=jnp.zeros(2), high=jnp.ones(2)), 1
+        )
+
+    m = dist.MixtureGeneral(
+        _cat(0.3, 0.7),
+        [component(jnp.array([0.2, 0.3])), component(jnp.array([0.6, 0.5]))],
+    )
+    assert dist.mixtures._groups(m.component_distributions) == [(0,), (1,)]
+    x = jnp.array([[0.1, 0.9], [0.5, 0.5]])
+    expected = jnp.logaddexp(
+        jnp.log(0.3) + m.component_distributions[0].log_prob(x),
+        jnp.log(0.7) + m.component_distributions[1].log_prob(x),
+    )
+    assert_allclose(m.log_prob(x), expected, rtol=1e-6)
+    with pytest.warns(UserWarning, match="Out-of-support"):
+        assert m.log_prob(jnp.array([1.5, 0.5])) == -jnp.inf
