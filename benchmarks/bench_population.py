@@ -268,22 +268,22 @@ print(json.dumps(out))
 """
 
 
-def gwpopulation_run(sizes, repeats):
+def _run_script(script, args, env=None):
+    """Run ``script`` in a fresh Python with this folder and ``args`` as its
+    arguments; returns the JSON of the last line it prints."""
     result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            GWPOP_SCRIPT,
-            str(HERE),
-            json.dumps(sizes),
-            str(repeats),
-        ],
+        [sys.executable, "-c", script, str(HERE), *args],
         capture_output=True,
         text=True,
+        env=env,
     )
     if result.returncode:
         raise RuntimeError(result.stderr[-3000:])
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def gwpopulation_run(sizes, repeats):
+    return _run_script(GWPOP_SCRIPT, [json.dumps(sizes), str(repeats)])
 
 
 SHARDING_SCRIPT = r"""
@@ -333,22 +333,7 @@ print(json.dumps({"devices": len(jax.devices()), "values": values, "grads": grad
 def sharding_run(size, repeats):
     env = dict(os.environ)
     env.pop("XLA_FLAGS", None)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            SHARDING_SCRIPT,
-            str(HERE),
-            json.dumps(size),
-            str(repeats),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    if result.returncode:
-        raise RuntimeError(result.stderr[-3000:])
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return _run_script(SHARDING_SCRIPT, [json.dumps(size), str(repeats)], env=env)
 
 
 def main(argv=None):
