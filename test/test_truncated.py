@@ -173,11 +173,27 @@ def test_power_law_cdf_icdf_gradients(alpha, low, high, q):
 @pytest.mark.parametrize("alpha", ALPHAS)
 @pytest.mark.parametrize("low, high", BOUNDS)
 def test_power_law_outside_support(alpha, low, high):
-    d = DoublyTruncatedPowerLaw(alpha, low, high, validate_args=False)
     outside = jnp.array([-1.0, 0.0, low * 0.999, high * 1.001, 10 * high])
-    assert np.all(d.log_prob(outside) == -np.inf)
-    grads = jax.grad(lambda x: d.log_prob(x).sum())(outside)
-    assert np.all(grads == 0.0)
+
+    def log_prob(params, value, validate_args):
+        d = DoublyTruncatedPowerLaw(*params, validate_args=validate_args)
+        return d.log_prob(value)
+
+    params = (alpha, low, high)
+    # with the check of values, -inf with zero gradients in the parameters
+    with pytest.warns(UserWarning, match="Out-of-support"):
+        assert np.all(log_prob(params, outside, True) == -np.inf)
+        grads = jax.grad(lambda p: log_prob(p, outside, True).sum())(params)
+    assert all(g == 0.0 for g in grads)
+    # without it, as everywhere in NumPyro, the expression at the values, which
+    # has finite gradients in the parameters and the value
+    d = DoublyTruncatedPowerLaw(alpha, low, high, validate_args=False)
+    positive = outside > 0
+    assert np.all(np.isfinite(d.log_prob(outside)[positive]))
+    assert np.all(d.log_prob(outside)[~positive] == -np.inf)
+    grads = jax.grad(lambda p: log_prob(p, outside, False).sum())(params)
+    assert all(np.isfinite(g) for g in grads)
+    assert np.all(np.isfinite(jax.grad(lambda x: d.log_prob(x).sum())(outside)))
     assert_allclose(d.cdf(outside), [0.0, 0.0, 0.0, 1.0, 1.0])
     assert np.all(np.isnan(d.icdf(jnp.array([-0.1, 1.1]))))
 

@@ -1060,25 +1060,25 @@ class DoublyTruncatedPowerLaw(Distribution):
 
     @validate_sample
     def log_prob(self, value: ArrayLike) -> Array:
-        inside = jnp.logical_and(
-            jnp.greater_equal(value, self.low), jnp.less_equal(value, self.high)
-        )
-        positive_value = jnp.logical_and(inside, jnp.greater(value, 0))
-        log_value = jnp.log(jnp.where(positive_value, value, 1.0))
-        # x = 0 is in the support only when low = 0: x ** alpha is 0, 1 or inf
+        # As elsewhere in NumPyro, values outside the support are set to -inf by
+        # the check of values against the support; without it the expression
+        # is evaluated at positive values, and is -inf at the others outside
+        # the support. Gradients are finite everywhere. x = 0 is in the support
+        # only where low = 0, and x ** alpha is 0, 1 or inf there. Where the
+        # distribution is improper (low = 0, alpha <= -1) log Z is inf, and
+        # log_prob is -inf.
+        log_z = self._log_normalizer()
+        zero = jnp.logical_or(jnp.greater(self.alpha, 0), jnp.greater(self.low, 0))
         log_at_zero = jnp.where(
-            jnp.greater(self.alpha, 0),
+            jnp.logical_or(zero, jnp.isinf(log_z)),
             -jnp.inf,
             jnp.where(jnp.less(self.alpha, 0), jnp.inf, 0.0),
         )
-        alpha, log_z, log_at_zero = _apart(
-            self.alpha, self._log_normalizer(), log_at_zero
-        )
-        log_prob = jnp.where(positive_value, alpha * log_value, log_at_zero) - log_z
-        # -inf outside the support and where improper (also at x = 0)
-        return jnp.where(
-            jnp.logical_and(inside, jnp.isfinite(log_z)), log_prob, -jnp.inf
-        )
+        alpha, log_z, log_at_zero = _apart(self.alpha, log_z, log_at_zero)
+        positive = jnp.greater(value, 0)
+        log_value = jnp.log(jnp.where(positive, value, 1.0))
+        at_zero = jnp.where(jnp.equal(value, 0), log_at_zero, -jnp.inf)
+        return jnp.where(positive, alpha * log_value, at_zero) - log_z
 
     def cdf(self, value: ArrayLike) -> Array:
         r"""

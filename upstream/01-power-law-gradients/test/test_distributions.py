@@ -86,6 +86,23 @@ def test_doubly_truncated_power_law_log_prob_gradients(alpha, low, high):
         assert_allclose(grad, value, rtol=5e-5, atol=2e-6)
 
 
+@pytest.mark.parametrize("alpha, low, high", POWER_LAW_CASES)
+def test_doubly_truncated_power_law_outside_support(alpha, low, high):
+    # below zero, above high and, where low > 0, zero and below low
+    x = [-1.0, 2.0 * high] + ([0.0, 0.5 * low] if low > 0 else [])
+    x = np.array(x, np.float32)
+
+    def total_log_prob(alpha, low, high):
+        d = dist.DoublyTruncatedPowerLaw(alpha, low, high, validate_args=True)
+        return d.log_prob(jnp.asarray(x)).sum()
+
+    with pytest.warns(UserWarning, match="Out-of-support"):
+        d = dist.DoublyTruncatedPowerLaw(alpha, low, high, validate_args=True)
+        assert np.all(d.log_prob(jnp.asarray(x)) == -np.inf)
+        grads = jax.grad(total_log_prob, argnums=(0, 1, 2))(alpha, low, high)
+    assert_allclose(grads, 0.0)
+
+
 @pytest.mark.parametrize("alpha", [-1.0, -1.0 + 1e-6, -1.0 - 1e-6])
 def test_doubly_truncated_power_law_alpha_gradient_at_minus_one(alpha):
     # at alpha = -1, E[log X] = (log low + log high) / 2: the derivative of
