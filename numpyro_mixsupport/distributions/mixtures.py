@@ -182,7 +182,9 @@ class MixtureGeneral(mixtures.MixtureGeneral):
     def component_log_probs(self, value: ArrayLike) -> Array:
         blocks, finite, checked = self._log_prob_blocks(value)
         log_probs: list = [None] * self.mixture_size
-        for indices, log_prob in blocks:
+        for indices, log_prob, inside in blocks:
+            if inside is not None:
+                log_prob = jnp.where(inside, log_prob, -jnp.inf)
             if len(indices) == 1:
                 log_probs[indices[0]] = log_prob
             else:
@@ -204,7 +206,7 @@ class MixtureGeneral(mixtures.MixtureGeneral):
         blocks, finite, checked = self._log_prob_blocks(value)
         log_weights = jax.nn.log_softmax(self.mixing_distribution.logits)
         terms = []
-        for indices, log_prob in blocks:
+        for indices, log_prob, inside in blocks:
             if len(indices) == 1:
                 log_weight = lax.index_in_dim(
                     log_weights, indices[0], axis=-1, keepdims=False
@@ -219,9 +221,9 @@ class MixtureGeneral(mixtures.MixtureGeneral):
                     + log_weight.shape[1:],
                 )
             term = log_weight + log_prob
-            term = jnp.where(
-                jnp.isneginf(term) | jnp.isneginf(log_weight), -jnp.inf, term
-            )
+            keep = ~(jnp.isneginf(term) | jnp.isneginf(log_weight))
+            # one selection for the support and the guard
+            term = jnp.where(keep if inside is None else keep & inside, term, -jnp.inf)
             if len(indices) == 1:
                 terms.append(term)
             else:
@@ -234,11 +236,16 @@ class MixtureGeneral(mixtures.MixtureGeneral):
         peak = terms[0]
         for term in terms[1:]:
             peak = jnp.maximum(peak, term)
-        peak = lax.stop_gradient(jnp.where(jnp.isfinite(peak), peak, 0.0))
+        peak = jnp.where(jnp.isfinite(peak), peak, 0.0)
+        if checked:
+            # the NaN at a NaN value (see ``_at_non_finite``), carried by the peak
+            peak = self._at_non_finite(value, finite, peak, restricted=True)
+        peak = lax.stop_gradient(peak)
         total = jnp.exp(terms[0] - peak)
         for term in terms[1:]:
             total = total + jnp.exp(term - peak)
-        return self._at_non_finite(value, finite, jnp.log(total) + peak, checked)
+        log_prob = jnp.log(total) + peak
+        return log_prob if checked else self._at_non_finite(value, finite, log_prob)
 
     def _support_checks(self) -> list:
         # For each component, None where its density needs no restriction (its
@@ -253,12 +260,17 @@ class MixtureGeneral(mixtures.MixtureGeneral):
 
     def _log_prob_blocks(
         self, value: ArrayLike
-    ) -> tuple[list[tuple[tuple[int, ...], Array]], Optional[Array], bool]:
-        # log p_k(value) for each component k, -inf outside its support (no
-        # component is evaluated at a non-finite value), in blocks
-        # ``(indices, log_prob)``: a block of one component has its log density,
-        # a block of several (see ``_groups``) their log densities stacked on a
-        # leading axis, from one evaluation vectorized over their parameters.
+    ) -> tuple[
+        list[tuple[tuple[int, ...], Array, Optional[Array]]], Optional[Array], bool
+    ]:
+        # log p_k(value) for each component k, in blocks ``(indices, log_prob,
+        # inside)``: a block of one component has its log density, a block of
+        # several (see ``_groups``) their log densities stacked on a leading
+        # axis, from one evaluation vectorized over their parameters. ``inside``
+        # is None, or where the value is in the support of the component, which
+        # then was evaluated at a point of its support elsewhere, so that its
+        # log density is to be taken as -inf there (no component is evaluated
+        # at a non-finite value).
         # Also which values are finite (None for integer values), and whether
         # every component was restricted to its support (so that each is -inf,
         # with no gradient, at a non-finite value).
@@ -284,9 +296,9 @@ class MixtureGeneral(mixtures.MixtureGeneral):
             if len(indices) > 1:
                 vectorized = self._vectorized_log_prob(indices, value, finite, stand_in)
                 if vectorized is not None:
-                    log_prob = vectorized[0]
-                    blocks.append((indices, log_prob))
-                    checked = checked and vectorized[1]
+                    log_prob, inside = vectorized
+                    blocks.append((indices, log_prob, inside))
+                    checked = checked and inside is not None
                     continue
                 # evaluated one by one instead
                 checks.update(checks_of(list(indices)))
@@ -295,7 +307,11 @@ class MixtureGeneral(mixtures.MixtureGeneral):
                 if check is None:
                     checked = False
                     blocks.append(
-                        ((k,), d.log_prob(value if stand_in is None else stand_in))
+                        (
+                            (k,),
+                            d.log_prob(value if stand_in is None else stand_in),
+                            None,
+                        )
                     )
                     continue
                 _, evaluate = check
@@ -303,7 +319,7 @@ class MixtureGeneral(mixtures.MixtureGeneral):
                     evaluated[id(evaluate)] = evaluate(value, finite)
                 inside, safe = evaluated[id(evaluate)]
                 log_prob = _unvalidated(d).log_prob(safe)
-                blocks.append(((k,), jnp.where(inside, log_prob, -jnp.inf)))
+                blocks.append(((k,), log_prob, inside))
         return blocks, finite, checked
 
     def _vectorized_log_prob(
@@ -312,11 +328,13 @@ class MixtureGeneral(mixtures.MixtureGeneral):
         value: ArrayLike,
         finite: Optional[Array],
         stand_in: Optional[Array],
-    ) -> Optional[tuple[Array, bool]]:
+    ) -> Optional[tuple[Array, Optional[Array]]]:
         # The log densities of components of one group, stacked, from one
-        # ``vmap`` over their stacked parameters, and whether they are
-        # restricted to their supports; None where a component's ``log_prob``
-        # needs concrete parameters, which ``vmap`` does not give.
+        # ``vmap`` over their stacked parameters, and where the value is in
+        # their supports, stacked likewise (None where they are not restricted
+        # to their supports; see ``_log_prob_blocks``); None where a
+        # component's ``log_prob`` needs concrete parameters, which ``vmap``
+        # does not give.
         members = [self.component_distributions[k] for k in indices]
         treedef = jax.tree.structure(members[0])
         leaves = [
@@ -331,13 +349,13 @@ class MixtureGeneral(mixtures.MixtureGeneral):
         def one(leaves):
             d = jax.tree.unflatten(treedef, leaves)
             if not checked:
-                return d.log_prob(value if stand_in is None else stand_in)
+                return d.log_prob(value if stand_in is None else stand_in), None
             evaluate = _restrict(_component_support(d), shape, event_dim)
             inside, safe = evaluate(value, finite)
-            return jnp.where(inside, _unvalidated(d).log_prob(safe), -jnp.inf)
+            return _unvalidated(d).log_prob(safe), inside
 
         try:
-            return jax.vmap(one)(leaves), checked
+            return jax.vmap(one)(leaves)
         except (
             jax.errors.ConcretizationTypeError,
             jax.errors.TracerArrayConversionError,
