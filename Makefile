@@ -93,8 +93,10 @@ fork-test-release: fork
 
 # NumPyro's whole test/ as its CI runs it (x64 and chain jobs included), on the
 # branch top and, for what fails there, on master. Hours on two cores.
+# UPSTREAM_JOBS="x64 chains" runs only those of NumPyro's CI jobs.
+UPSTREAM_JOBS ?=
 upstream-test-full: fork-branch
-	$(BIN)/python -m fork -n $(FORK_TEST_WORKERS) test --full
+	$(BIN)/python -m fork -n $(FORK_TEST_WORKERS) test --full $(foreach job,$(UPSTREAM_JOBS),--job $(job))
 
 # Downstream users' code (gwkokab's models and tests) on stock NumPyro and on
 # the fork, each in its own environment under build/downstream/; prints the

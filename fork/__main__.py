@@ -19,7 +19,8 @@
     ``test/infer/test_mcmc.py``, on the branch top; the tests that fail there
     run again on master, which tells failures that predate the series from new
     ones. ``--full`` runs NumPyro's whole ``test/`` as its CI does, x64 and
-    chain jobs included, on both.
+    chain jobs included, in the same way; ``--job NAME`` (repeatable) runs
+    only those of its jobs.
 ``test-release``
     the tests the series adds, from the patched 0.22.0 tree, on the fork wheel.
 """
@@ -230,8 +231,12 @@ def command_test(args: argparse.Namespace) -> int:
         for label, tree in trees.items()
     }
     print(f"environments ready in {time.monotonic() - start:.0f} s")
+    if args.job and not args.full:
+        raise ForkError("--job selects among the jobs of --full; add --full")
     runs = (
-        _full_runs() if args.full else [("selection", _selection_args(args.quick), {})]
+        _full_runs(args.job)
+        if args.full
+        else [("selection", _selection_args(args.quick), {})]
     )
     results: dict[str, dict[str, Counts]] = {}
     times = {"branch": 0.0, "master": 0.0}
@@ -299,10 +304,10 @@ def _selection_args(quick: bool = False) -> list[str]:
     return args + (["-k", keyword] if keyword else [])
 
 
-def _full_runs() -> list[tuple[str, list[str], dict]]:
-    # NumPyro's CI jobs
+def _full_runs(jobs: Sequence[str] | None = None) -> list[tuple[str, list[str], dict]]:
+    # NumPyro's CI jobs, or those named in ``jobs``
     devices = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
-    return [
+    runs = [
         ("modeling", ["test", "-k", "not test_example", "--ignore=test/infer", "--ignore=test/contrib"], {}),
         ("inference-mcmc", ["test/infer/test_mcmc.py"], {}),
         ("inference", ["test/infer", "--ignore=test/infer/test_mcmc.py"], {}),
@@ -310,6 +315,15 @@ def _full_runs() -> list[tuple[str, list[str], dict]]:
         ("x64", ["test/infer/test_mcmc.py", "-k", "x64"], {"JAX_ENABLE_X64": "1"}),
         ("chains", ["test/infer/test_mcmc.py", "test/infer/test_hmc_gibbs.py", "-k", "chain or pmap or vmap"], devices),
     ]  # fmt: skip
+    if not jobs:
+        return runs
+    names = [name for name, _, _ in runs]
+    unknown = sorted(set(jobs) - set(names))
+    if unknown:
+        raise ForkError(
+            f"unknown job {', '.join(unknown)}; the jobs are {', '.join(names)}"
+        )
+    return [run for run in runs if run[0] in jobs]
 
 
 def _rows(report: Path) -> dict[str, Counts]:
@@ -421,6 +435,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     t = commands.add_parser("test", help="NumPyro's tests: branch vs master")
     t.add_argument("--branch", default=BRANCH)
     t.add_argument("--full", action="store_true", help="all of NumPyro's CI jobs")
+    t.add_argument(
+        "--job",
+        action="append",
+        help="with --full, only this job (modeling, inference-mcmc, inference, "
+        "contrib, x64, chains); repeatable",
+    )
     t.add_argument(
         "--quick",
         action="store_true",

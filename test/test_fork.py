@@ -696,3 +696,20 @@ def test_git_diff_applies_to_the_old_tree(tmp_path):
     assert (old / "pkg" / "m.py").read_text() == "a = 1\nb = 3\n"
     with pytest.raises(fork.ForkError, match="git apply --check failed"):
         build.git_apply_check(new, patch)
+
+
+def test_full_run_jobs_are_selected_by_name():
+    from fork.__main__ import _full_runs
+
+    names = [name for name, _, _ in _full_runs()]
+    assert names == [
+        "modeling",
+        "inference-mcmc",
+        "inference",
+        "contrib",
+        "x64",
+        "chains",
+    ]
+    assert [name for name, _, _ in _full_runs(["chains", "x64"])] == ["x64", "chains"]
+    with pytest.raises(fork.ForkError, match="unknown job moddeling; the jobs are"):
+        _full_runs(["moddeling"])
