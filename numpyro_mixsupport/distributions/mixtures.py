@@ -19,12 +19,7 @@ from jax.typing import ArrayLike
 from numpyro.distributions import mixtures
 from numpyro.distributions.constraints import Constraint
 from numpyro.distributions.discrete import CategoricalLogits, CategoricalProbs
-from numpyro.distributions.distribution import (
-    Distribution,
-    ExpandedDistribution,
-    Independent,
-    TransformedDistribution,
-)
+from numpyro.distributions.distribution import Distribution, TransformedDistribution
 from numpyro.distributions.mixtures import MixtureSameFamily
 from numpyro.distributions.transforms import Transform
 from numpyro.distributions.util import validate_sample
@@ -453,20 +448,11 @@ def _checks(components: list[Distribution], shape: tuple, event_dim: int) -> lis
 
 def _unvalidated(d: Distribution) -> Distribution:
     # ``d`` without the check of its values against its support, for values
-    # already restricted to it: the check would select every value. The same
-    # for the base distribution of an ``Independent`` or an expanded
-    # distribution, whose support is that of ``d`` (up to event axes).
-    base = None
-    if isinstance(d, (Independent, ExpandedDistribution)):
-        base = _unvalidated(d.base_dist)
-        if base is d.base_dist:
-            base = None
-    if not d._validate_args and base is None:
+    # already restricted to it: the check would select every value.
+    if not d._validate_args:
         return d
     d = copy.copy(d)
     d._validate_args = False
-    if base is not None:
-        d.base_dist = base
     return d
 
 
