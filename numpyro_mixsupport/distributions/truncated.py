@@ -1064,13 +1064,15 @@ class DoublyTruncatedPowerLaw(Distribution):
         # the check of values against the support; without it the expression
         # is evaluated at positive values, and is -inf at the others outside
         # the support. Gradients are finite everywhere. x = 0 is in the support
-        # only where low = 0, and x ** alpha is 0, 1 or inf there. Where the
-        # distribution is improper (low = 0, alpha <= -1) log Z is inf, and
-        # log_prob is -inf.
+        # only where low = 0, and x ** alpha is 0, 1 or inf there. Where log Z
+        # is not finite (improper for low = 0 and alpha <= -1, or degenerate
+        # parameters) log_prob is -inf.
         log_z = self._log_normalizer()
+        finite = jnp.isfinite(log_z)
+        log_z = jnp.where(finite, log_z, jnp.inf)
         zero = jnp.logical_or(jnp.greater(self.alpha, 0), jnp.greater(self.low, 0))
         log_at_zero = jnp.where(
-            jnp.logical_or(zero, jnp.isinf(log_z)),
+            jnp.logical_or(zero, jnp.logical_not(finite)),
             -jnp.inf,
             jnp.where(jnp.less(self.alpha, 0), jnp.inf, 0.0),
         )
