@@ -213,6 +213,13 @@ def _install_tree(repo: Path, ref: str, dest: Path) -> Path:
 
 
 def command_test(args: argparse.Namespace) -> int:
+    if args.job and not args.full:
+        raise ForkError("--job selects among the jobs of --full; add --full")
+    runs = (
+        _full_runs(args.job)
+        if args.full
+        else [("selection", _selection_args(args.quick), {})]
+    )
     build_dir = Path(args.build_dir)
     repo = build_dir / "fork-branch"
     if not (repo / ".git").exists():
@@ -231,13 +238,6 @@ def command_test(args: argparse.Namespace) -> int:
         for label, tree in trees.items()
     }
     print(f"environments ready in {time.monotonic() - start:.0f} s")
-    if args.job and not args.full:
-        raise ForkError("--job selects among the jobs of --full; add --full")
-    runs = (
-        _full_runs(args.job)
-        if args.full
-        else [("selection", _selection_args(args.quick), {})]
-    )
     results: dict[str, dict[str, Counts]] = {}
     times = {"branch": 0.0, "master": 0.0}
     status = 0
