@@ -438,8 +438,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     t.add_argument(
         "--job",
         action="append",
-        help="with --full, only this job (modeling, inference-mcmc, inference, "
-        "contrib, x64, chains); repeatable",
+        help="with --full, only this job ("
+        + ", ".join(name for name, _, _ in _full_runs())
+        + "); repeatable",
     )
     t.add_argument(
         "--quick",

@@ -1070,9 +1070,12 @@ class DoublyTruncatedPowerLaw(Distribution):
         log_z = self._log_normalizer()
         finite = jnp.isfinite(log_z)
         log_z = jnp.where(finite, log_z, jnp.inf)
-        zero = jnp.logical_or(jnp.greater(self.alpha, 0), jnp.greater(self.low, 0))
+        # the density at x = 0 is zero, or x = 0 lies outside the support
+        nothing_at_zero = jnp.logical_or(
+            jnp.greater(self.alpha, 0), jnp.greater(self.low, 0)
+        )
         log_at_zero = jnp.where(
-            jnp.logical_or(zero, jnp.logical_not(finite)),
+            jnp.logical_or(nothing_at_zero, jnp.logical_not(finite)),
             -jnp.inf,
             jnp.where(jnp.less(self.alpha, 0), jnp.inf, 0.0),
         )
