@@ -1,6 +1,7 @@
 # Copyright Contributors to the numpyro-mixsupport project.
 # SPDX-License-Identifier: Apache-2.0
 
+from functools import partial
 import warnings
 
 import numpy as np
@@ -883,6 +884,54 @@ def test_agrees_with_numpyro_away_from_the_tails(case, base):
     assert_allclose(mine.icdf(q), x, rtol=1e-9)
     assert_allclose(mine.log_prob(x), theirs.log_prob(x), rtol=1e-9)
     assert_allclose(mine.cdf(x), theirs.cdf(x), rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "dtype, x64",
+    [(np.float32, False), (np.float32, True), (np.float64, True)],
+    ids=["f32", "f32-x64", "f64-x64"],
+)
+@pytest.mark.parametrize("k", [0.0, 6.0, 13.0, 30.0, 40.0])
+@pytest.mark.parametrize("side", SIDES)
+def test_samples_are_the_quantiles_of_the_draws(side, k, dtype, x64):
+    # Short of the depth where the tail probability of a draw can underflow,
+    # sample takes ndtri alone; the samples, and their gradients, are icdf's at
+    # the same uniform draws on either side of that depth, and in a batch that
+    # holds both.
+    loc, scale, low, high = _tail_truncation(side, k, dtype)
+    ends = {"low": low, "high": high}
+    names = [name for name, end in ends.items() if end is not None]
+    args = (loc, *(ends[name] for name in names))
+
+    def make(loc, *values):
+        # a batch of two: k scales into the tail, and one scale
+        batch = [
+            jnp.stack([v, v - jnp.sign(v - loc) * (k - 1) * scale]) for v in values
+        ]
+        return TruncatedNormal(loc, scale, **dict(zip(names, batch)))
+
+    def mean(how, *args):
+        d = make(*args)
+        return (d.sample(key, (500,)) if how == "sample" else d.icdf(u)).mean()
+
+    with jax.enable_x64(x64):
+        key = jax.random.key(3)
+        tiny = jnp.finfo(jnp.result_type(float)).tiny
+        u = jax.random.uniform(key, (500, 2), minval=tiny)
+        samples = make(*args).sample(key, (500,))
+        assert samples.dtype == u.dtype
+        single = u.dtype == jnp.float32 or dtype is np.float32
+        assert_allclose(samples, make(*args).icdf(u), rtol=1e-6 if single else 1e-12)
+        assert bool(make(*args).support(samples).all())
+        grads = {
+            how: jax.grad(partial(mean, how), argnums=tuple(range(len(args))))(*args)
+            for how in ("sample", "icdf")
+        }
+    assert all(np.isfinite(g) for g in grads["sample"])
+    # the gradients are differences of terms of size k, rounded to about eps times
+    # those
+    eps = float(np.finfo(np.float32 if single else np.float64).eps)
+    assert_allclose(grads["sample"], grads["icdf"], rtol=0, atol=4 * eps * (1 + k))
 
 
 @pytest.mark.parametrize("side", ["left", "right", "two-sided"])

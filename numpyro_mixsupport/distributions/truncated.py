@@ -20,10 +20,13 @@ Patch module for ``numpyro/distributions/truncated.py``:
   run and to compile (the work done once per distribution is compiled as few
   kernels). The quantile is ``ndtri`` of the smaller tail probability, with a
   log-space inversion where that underflows; as the choice is made per point,
-  every point pays for that branch too. Samples are NumPyro's uniform draws
-  pushed through the quantile.
+  every point of ``icdf`` pays for that branch too. Samples are NumPyro's
+  uniform draws pushed through the quantile; the draws are never small enough
+  to need the log-space inversion unless the parameters put the whole support
+  that deep, and ``sample`` decides that once per batch of parameters.
 """
 
+from functools import partial
 import math
 from typing import NamedTuple, Optional, Union, cast
 
@@ -439,12 +442,19 @@ def _tail_quantile(
 
 
 def _truncated_icdf(
-    d: Distribution, low: Optional[Array], high: Optional[Array], q: ArrayLike
+    d: Distribution,
+    low: Optional[Array],
+    high: Optional[Array],
+    q: ArrayLike,
+    *,
+    sampling: bool = False,
 ) -> Array:
     """The quantile, found in mirrored coordinates from the smaller of
     ``F(u) = F(b) (p + (1 - p) F(a) / F(b))`` and
     ``1 - F(u) = 1 - F(b) + (1 - p) (F(b) - F(a))``, where ``p`` is ``q``, or
-    ``1 - q`` where mirrored; the former also in log space."""
+    ``1 - q`` where mirrored; the former also in log space. With ``sampling``,
+    ``q`` are uniform draws, and for a ``Normal`` base the log-space inversion
+    is skipped where the parameters rule it out (see below)."""
     tails = d._tails()
     base_dist = d.base_dist
     q = jnp.asarray(q)
@@ -459,35 +469,58 @@ def _truncated_icdf(
         *(jnp.asarray(x, dtype) for x in (tails.ratio, tails.mass, tails.sf_b)),
     )
     positive = jnp.greater(mirror, 0)
-    p_lo = jnp.where(positive, q, 1 - q)
-    p_hi = jnp.where(positive, 1 - q, q)
-    y = p_lo + p_hi * ratio
-    cdf = cdf_b * y
-    sf = sf_b + p_hi * mass
-    lower = jnp.less_equal(cdf, sf)
-    # the smaller tail probability, also as a factor times the exponential of a
-    # log for where it underflows
-    z = _tail_quantile(
-        base_dist,
-        jnp.where(lower, cdf, sf),
-        jnp.where(lower, y, sf),
-        jnp.where(lower, log_cdf_b, 0.0),
-    )
-    # the quantile of the smaller tail probability, on its side of loc
-    sign = jnp.where(lower, mirror, -mirror)
-    x = base_dist.loc + sign * base_dist.scale * z
-    valid = jnp.logical_and(jnp.greater_equal(q, 0), jnp.less_equal(q, 1))
-    return jnp.where(valid, _clamp(x, low, high), jnp.nan)
+
+    def quantile(q: Array, deep: bool) -> Array:
+        p_lo = jnp.where(positive, q, 1 - q)
+        p_hi = jnp.where(positive, 1 - q, q)
+        y = p_lo + p_hi * ratio
+        cdf = cdf_b * y
+        sf = sf_b + p_hi * mass
+        lower = jnp.less_equal(cdf, sf)
+        # the smaller tail probability, also as a factor times the exponential
+        # of a log for where it underflows
+        p = jnp.where(lower, cdf, sf)
+        if deep:
+            z = _tail_quantile(
+                base_dist, p, jnp.where(lower, y, sf), jnp.where(lower, log_cdf_b, 0.0)
+            )
+        else:
+            z = ndtri(p)
+        # the quantile of the smaller tail probability, on its side of loc
+        sign = jnp.where(lower, mirror, -mirror)
+        x = base_dist.loc + sign * base_dist.scale * z
+        valid = jnp.logical_and(jnp.greater_equal(q, 0), jnp.less_equal(q, 1))
+        return jnp.where(valid, _clamp(x, low, high), jnp.nan)
+
+    if sampling and isinstance(base_dist, Normal):
+        # the lower tail probability of a draw q is about F(b) q at least, so
+        # where F(b) > exp(log_start / 2) it leaves the range of ``ndtri`` only
+        # for q below about 1e-17 (1e-147 in float64), which a draw does not
+        # reach in practice: then ``ndtri`` alone serves every draw. The
+        # condition is on the parameters only, and one branch runs for all
+        # draws (both under ``vmap`` over the parameters)
+        _, log_start = _normal_tail_start(log_cdf_b.dtype)
+        return lax.cond(
+            jnp.all(jnp.greater_equal(log_cdf_b, 0.5 * log_start)),
+            partial(quantile, deep=False),
+            partial(quantile, deep=True),
+            q,
+        )
+    return quantile(q, deep=True)
 
 
 def _truncated_sample(
-    d: Distribution, key: Optional[jax.Array], sample_shape: tuple[int, ...]
+    d: Distribution,
+    low: Optional[Array],
+    high: Optional[Array],
+    key: Optional[jax.Array],
+    sample_shape: tuple[int, ...],
 ) -> Array:
     assert is_prng_key(key)
     assert key is not None
     minval = jnp.finfo(jnp.result_type(float)).tiny
     u = random.uniform(key, shape=sample_shape + d.batch_shape, minval=minval)
-    return d.icdf(u)
+    return _truncated_icdf(d, low, high, u, sampling=True)
 
 
 def _truncated_moments(
@@ -589,7 +622,7 @@ class LeftTruncatedDistribution(Distribution):
     def sample(
         self, key: Optional[jax.Array], sample_shape: tuple[int, ...] = ()
     ) -> Array:
-        return _truncated_sample(self, key, sample_shape)
+        return _truncated_sample(self, self.low, None, key, sample_shape)
 
     def icdf(self, q: ArrayLike) -> Array:
         return _truncated_icdf(self, self.low, None, q)
@@ -682,7 +715,7 @@ class RightTruncatedDistribution(Distribution):
     def sample(
         self, key: Optional[jax.Array], sample_shape: tuple[int, ...] = ()
     ) -> Array:
-        return _truncated_sample(self, key, sample_shape)
+        return _truncated_sample(self, None, self.high, key, sample_shape)
 
     def icdf(self, q: ArrayLike) -> Array:
         return _truncated_icdf(self, None, self.high, q)
@@ -785,7 +818,7 @@ class TwoSidedTruncatedDistribution(Distribution):
     def sample(
         self, key: Optional[jax.Array], sample_shape: tuple[int, ...] = ()
     ) -> Array:
-        return _truncated_sample(self, key, sample_shape)
+        return _truncated_sample(self, self.low, self.high, key, sample_shape)
 
     def icdf(self, q: ArrayLike) -> Array:
         return _truncated_icdf(self, self.low, self.high, q)
