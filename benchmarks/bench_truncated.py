@@ -6,7 +6,9 @@ For every truncated distribution (float32, scalar parameters, CPU) the jit-compi
 ``sample``, ``log_prob``, gradient of the summed ``log_prob`` with respect to every
 parameter, and ``icdf`` over N points are timed in interleaved repeats (the order
 alternating); each row gives the median times and the median of the per-repeat
-ratios ours / NumPyro with their interquartile range. Then the compile times
+ratios ours / NumPyro with their interquartile range (a repeat times as many calls
+in a row as take about 2 ms, so that a call of a fraction of a millisecond is
+not one dispatch's jitter). Then the compile times
 (``jax.jit(f).lower(...).compile()``, fresh functions, interleaved, median of
 repeats), the sizes of the lowered programs (StableHLO lines) and the number of
 kernels XLA compiles for them, and the same for a mixture of a power law and
@@ -144,21 +146,33 @@ def _programs(build, module, n):
     return {"sample": sample, "log_prob": log_prob, "grad": grad, "icdf": icdf}
 
 
-def _timed(fn, *args):
+# each repeat times back-to-back calls adding up to about this many seconds, so
+# that sub-millisecond calls are not one dispatch's jitter
+BATCH_SECONDS = 2e-3
+
+
+def _timed(fn, args, calls=1):
+    """Seconds per call of ``calls`` calls in a row."""
     start = time.perf_counter()
-    jax.block_until_ready(fn(*args))
-    return time.perf_counter() - start
+    for _ in range(calls):
+        out = fn(*args)
+    jax.block_until_ready(out)
+    return (time.perf_counter() - start) / calls
 
 
 def _interleaved(fns, args, repeats):
-    """Per-repeat times of each function, the order alternating between repeats."""
+    """Per-repeat times per call of each function, the order alternating between
+    repeats; a repeat is as many calls as the slowest function makes in about
+    ``BATCH_SECONDS``, the same number for each."""
     for fn in fns:
         jax.block_until_ready(fn(*args))  # compile
+    once = max(min(_timed(fn, args) for _ in range(3)) for fn in fns)
+    calls = int(min(max(BATCH_SECONDS // once, 1), 100))
     times = [[] for _ in fns]
     order = list(range(len(fns)))
     for _ in range(repeats):
         for i in order:
-            times[i].append(_timed(fns[i], *args))
+            times[i].append(_timed(fns[i], args, calls))
         order.reverse()
     return [np.array(t) for t in times]
 
@@ -234,7 +248,8 @@ def main(argv=None):
 
     print(
         f"jax {jax.__version__} on {jax.devices()[0].platform}, float32, "
-        f"{repeats} interleaved repeats; ratio = median of ours / NumPyro per repeat "
+        f"{repeats} interleaved repeats of calls adding up to about "
+        f"{1e3 * BATCH_SECONDS:g} ms; ratio = median of ours / NumPyro per repeat "
         "[interquartile range]"
     )
     print(allocator)
