@@ -493,12 +493,14 @@ def _truncated_icdf(
         return jnp.where(valid, _clamp(x, low, high), jnp.nan)
 
     if sampling and isinstance(base_dist, Normal):
-        # the lower tail probability of a draw q is about F(b) q at least, so
-        # where F(b) > exp(log_start / 2) it leaves the range of ``ndtri`` only
-        # for q below about 1e-17 (1e-147 in float64), which a draw does not
-        # reach in practice: then ``ndtri`` alone serves every draw. The
-        # condition is on the parameters only, and one branch runs for all
-        # draws (both under ``vmap`` over the parameters)
+        # the smaller tail probability of a draw q is at least about
+        # min(q, 1 - q) F(b) (the upper one is the smaller only where b is far
+        # above 0 and F(b) - F(a) > 1/2), so where F(b) > exp(log_start / 2) it
+        # leaves the range of ``ndtri`` only for q within about 1e-17 of 0 or 1
+        # (1e-147 in float64), which a draw does not reach in practice: then
+        # ``ndtri`` alone serves every draw. The condition is on the parameters
+        # only, and one branch runs for all draws (both under ``vmap`` over the
+        # parameters)
         _, log_start = _normal_tail_start(log_cdf_b.dtype)
         return lax.cond(
             jnp.all(jnp.greater_equal(log_cdf_b, 0.5 * log_start)),
