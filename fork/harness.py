@@ -176,7 +176,10 @@ def junit_ids(path: Path) -> list[str]:
 def node_id(classname: str, name: str) -> str:
     """The pytest node id of a JUnit test case (``test.infer.test_mcmc`` and
     ``test_x[a]`` give ``test/infer/test_mcmc.py::test_x[a]``; a class in the
-    classname stays a ``::`` part)."""
+    classname stays a ``::`` part). A module that fails to import has an empty
+    classname and its dotted path as the name, and gives the file's path."""
+    if not classname:
+        return name.replace(".", "/") + ".py"
     parts = classname.split(".")
     for i in range(len(parts), 0, -1):
         if parts[i - 1].startswith("test_"):

@@ -658,6 +658,21 @@ def test_node_ids_of_junit_cases():
     assert (
         node_id("test.test_x.TestCase", "test_b") == "test/test_x.py::TestCase::test_b"
     )
+    # a module that fails to import
+    assert node_id("", "test.pyroapi.test_pyroapi") == "test/pyroapi/test_pyroapi.py"
+
+
+def test_failures_are_rerun_on_master_where_master_defines_them(tmp_path):
+    from fork.__main__ import _defined_on
+
+    (tmp_path / "test" / "sub").mkdir(parents=True)
+    (tmp_path / "test" / "sub" / "test_a.py").write_text("def test_x(a):\n    pass\n")
+    assert _defined_on(tmp_path, "test/sub/test_a.py::test_x[1-2]")
+    assert not _defined_on(tmp_path, "test/sub/test_a.py::test_new")
+    assert _defined_on(tmp_path, "test/sub/test_a.py")
+    assert not _defined_on(tmp_path, "test/sub/test_b.py")
+    assert not _defined_on(tmp_path, "test/sub/test_b.py::test_x")
+    assert not _defined_on(tmp_path, "::test.sub.test_a")
 
 
 def _zip(path, files):
