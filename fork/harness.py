@@ -110,7 +110,8 @@ def junit_counts(path: Path, module: str | None = None) -> Counts:
     if not path.exists():
         return counts
     for case in ET.parse(path).getroot().iter("testcase"):
-        classname = case.get("classname") or ""
+        # a module that fails to import has its dotted path as the name
+        classname = case.get("classname") or case.get("name") or ""
         if module and not (classname == module or classname.startswith(module + ".")):
             continue
         name = f"{classname}::{case.get('name')}"
@@ -159,6 +160,18 @@ def run_pytest(
     if result.returncode not in (0, 1, 5):
         print(text[-8000:])
     return result.returncode, seconds
+
+
+def collected(python: Path, cwd: Path, paths: Sequence[str]) -> set[str]:
+    """The node ids pytest collects in ``cwd`` from ``paths`` (test files), with
+    the project's ``addopts`` set aside; the ids of parametrized tests name
+    their parameters, which differ between trees where cases were added."""
+    cmd = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o",
+           "addopts=", "--color=no", "--collect-only",
+           "--continue-on-collection-errors", *paths]  # fmt: skip
+    environ = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
+    result = subprocess.run(cmd, cwd=cwd, env=environ, capture_output=True, text=True)
+    return {line.strip() for line in result.stdout.splitlines() if "::" in line}
 
 
 def junit_ids(path: Path) -> list[str]:

@@ -662,6 +662,44 @@ def test_node_ids_of_junit_cases():
     assert node_id("", "test.pyroapi.test_pyroapi") == "test/pyroapi/test_pyroapi.py"
 
 
+def test_collected_ids_name_the_parameters(tmp_path):
+    from fork.harness import collected
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\naddopts = ["-v", "--color=yes"]\n'
+    )
+    (tmp_path / "test").mkdir()
+    (tmp_path / "test" / "test_a.py").write_text(
+        "import pytest\n\n\n@pytest.mark.parametrize('x', [1, 2])\n"
+        "def test_x(x):\n    pass\n"
+    )
+    (tmp_path / "test" / "test_b.py").write_text("import not_a_module\n")
+    ids = collected(
+        Path(sys.executable), tmp_path, ["test/test_a.py", "test/test_b.py"]
+    )
+    assert ids == {"test/test_a.py::test_x[1]", "test/test_a.py::test_x[2]"}
+
+
+def test_full_run_rows_count_a_module_that_fails_to_import(tmp_path):
+    from fork.__main__ import _rows
+
+    report = tmp_path / "report.xml"
+    report.write_text(
+        '<testsuites><testsuite name="pytest">'
+        '<testcase classname="" name="test.sub.test_a"><error message="x"/></testcase>'
+        '<testcase classname="test.test_b" name="test_1"/>'
+        '<testcase classname="test.test_b" name="test_2"><failure message="y"/>'
+        "</testcase></testsuite></testsuites>"
+    )
+    rows = _rows(report)
+    assert sorted(rows) == ["test/sub/test_a.py", "test/test_b.py"]
+    assert (rows["test/sub/test_a.py"].errors, rows["test/sub/test_a.py"].passed) == (
+        1,
+        0,
+    )
+    assert (rows["test/test_b.py"].passed, rows["test/test_b.py"].failed) == (1, 1)
+
+
 def test_failures_are_rerun_on_master_where_master_defines_them(tmp_path):
     from fork.__main__ import _defined_on
 
