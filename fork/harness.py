@@ -132,6 +132,14 @@ def junit_counts(path: Path, module: str | None = None) -> Counts:
     return counts
 
 
+def _child_environ(env: dict | None = None) -> dict:
+    # this environment for another interpreter, without a PYTHONPATH that would
+    # import the wrong numpyro, and with ``env`` on top
+    environ = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    environ.update(env or {})
+    return environ
+
+
 def run_pytest(
     python: Path,
     cwd: Path,
@@ -146,8 +154,7 @@ def run_pytest(
            "--durations=15", "--junitxml", str(report), "-n", workers, *args]  # fmt: skip
     start = time.monotonic()
     print("+ (cd", cwd, "&&", " ".join(cmd), ")", flush=True)
-    environ = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
-    environ.update(env or {})
+    environ = _child_environ(env)
     # the output goes beside the report, to follow a long run
     log = report.with_suffix(".log")
     with open(log, "w") as out:
@@ -169,8 +176,9 @@ def collected(python: Path, cwd: Path, paths: Sequence[str]) -> set[str]:
     cmd = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o",
            "addopts=", "--color=no", "--collect-only",
            "--continue-on-collection-errors", *paths]  # fmt: skip
-    environ = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
-    result = subprocess.run(cmd, cwd=cwd, env=environ, capture_output=True, text=True)
+    result = subprocess.run(
+        cmd, cwd=cwd, env=_child_environ(), capture_output=True, text=True
+    )
     return {line.strip() for line in result.stdout.splitlines() if "::" in line}
 
 
