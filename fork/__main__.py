@@ -229,11 +229,12 @@ def command_test(args: argparse.Namespace) -> int:
         "branch": _install_tree(repo, args.branch, build_dir / "tree-branch"),
         "master": _install_tree(repo, "master", build_dir / "tree-master"),
     }
+    requirements = (
+        harness.FULL_TEST_REQUIREMENTS if args.full else harness.TEST_REQUIREMENTS
+    )
     envs = {
         label: harness.make_venv(
-            build_dir / f"venv-{label}",
-            [str(tree), *harness.TEST_REQUIREMENTS],
-            build_dir,
+            build_dir / f"venv-{label}", [str(tree), *requirements], build_dir
         )
         for label, tree in trees.items()
     }

@@ -36,6 +36,16 @@ PINNED_FROM_HERE = (
 )
 #: What NumPyro's tests import beyond NumPyro and its requirements.
 TEST_REQUIREMENTS = ("pytest", "pytest-xdist", "scipy", "funsor", "flax", "optax")
+#: And what the rest of NumPyro's ``test/`` imports, from NumPyro's ``dev``
+#: dependency group (the tests that need them fail or skip without them).
+FULL_TEST_REQUIREMENTS = (
+    *TEST_REQUIREMENTS,
+    "equinox",
+    "graphviz",
+    "pyro-api",
+    "scikit-learn",
+    "tfp-nightly",
+)
 
 
 def run(cmd: Sequence[str], **kwargs) -> subprocess.CompletedProcess:

@@ -766,3 +766,25 @@ def test_full_run_jobs_are_selected_by_name():
     assert [name for name, _, _ in _full_runs(["chains", "x64"])] == ["x64", "chains"]
     with pytest.raises(fork.ForkError, match="unknown job moddeling; the jobs are"):
         _full_runs(["moddeling"])
+
+
+def test_full_runs_add_only_what_numpyros_dev_group_installs():
+    import re
+    import tarfile
+
+    from fork import harness
+    from fork.__main__ import SNAPSHOT
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11
+    if not SNAPSHOT.exists():
+        pytest.skip(f"{SNAPSHOT} is not here")
+    with tarfile.open(SNAPSHOT) as tar:
+        member = next(m for m in tar.getmembers() if m.name.endswith("/pyproject.toml"))
+        pyproject = tomllib.loads(tar.extractfile(member).read().decode())
+    dev = {
+        re.match(r"[A-Za-z0-9_.-]+", entry).group(0).lower()
+        for entry in pyproject["dependency-groups"]["dev"]
+    }
+    added = set(harness.FULL_TEST_REQUIREMENTS) - set(harness.TEST_REQUIREMENTS)
+    assert added and added <= dev, added - dev
+    assert set(harness.TEST_REQUIREMENTS) <= set(harness.FULL_TEST_REQUIREMENTS)
