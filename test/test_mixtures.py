@@ -349,6 +349,53 @@ def test_compiled_work_does_not_grow_with_components_of_one_family():
     assert grouped < 0.4 * one_by_one
 
 
+def _primitives(jaxpr) -> list[str]:
+    # the primitives of a jaxpr and of the jaxprs inside it
+    names = []
+    for eqn in jaxpr.eqns:
+        names.append(eqn.primitive.name)
+        for param in eqn.params.values():
+            for inner in param if isinstance(param, (tuple, list)) else [param]:
+                if isinstance(inner, jax.extend.core.ClosedJaxpr):
+                    names += _primitives(inner.jaxpr)
+                elif isinstance(inner, jax.extend.core.Jaxpr):
+                    names += _primitives(inner)
+    return names
+
+
+@pytest.mark.parametrize("value_shape", [(), (4,), (3, 4)])
+def test_gradient_takes_no_row_of_a_block_apart(value_shape):
+    # A block of components of one family is differentiated as a whole: a row
+    # differentiated on its own would be padded to the whole block in the
+    # gradient, work quadratic in the number of components. Components with a
+    # batch shape of their own beside the block keep the shapes right.
+    def f(mu, x):
+        components = [dist.Normal(mu[i], 1.0 + i) for i in range(6)]
+        components.append(dist.HalfNormal(jnp.full(4, 2.0)))
+        m = dist.MixtureGeneral(dist.Categorical(probs=jnp.ones(7) / 7), components)
+        return m.log_prob(x)
+
+    # one scalar each (indexing an array of them would pad in the gradient)
+    mu = tuple(jnp.float32(v) for v in np.linspace(-1.0, 2.0, 6))
+    x = jnp.broadcast_to(jnp.linspace(0.1, 1.5, 4), value_shape) if value_shape else 0.7
+    jaxpr = jax.make_jaxpr(jax.grad(lambda mu: f(mu, x).sum()))(mu)
+    assert "pad" not in _primitives(jaxpr.jaxpr)
+
+    def by_hand(mu):
+        components = [stock_dist.Normal(mu[i], 1.0 + i) for i in range(6)]
+        log_probs = [d.log_prob(x) for d in components]
+        log_probs.append(stock_dist.HalfNormal(jnp.full(4, 2.0)).log_prob(x))
+        stacked = jnp.stack(jnp.broadcast_arrays(*log_probs), -1)
+        return jax.nn.logsumexp(stacked - jnp.log(7.0), -1)
+
+    assert_allclose(f(mu, x), by_hand(mu), rtol=1e-6)
+    assert_allclose(
+        jax.grad(lambda mu: f(mu, x).sum())(mu),
+        jax.grad(lambda mu: by_hand(mu).sum())(mu),
+        rtol=1e-5,
+    )
+
+
 @pytest.mark.parametrize("num_peaks", [1, 3])
 def test_components_are_not_checked_again_at_values_inside_their_supports(num_peaks):
     # Each component is evaluated only at values the mixture has restricted to

@@ -199,13 +199,13 @@ class MixtureGeneral(mixtures.MixtureGeneral):
     def log_prob(self, value: ArrayLike, intermediates=None) -> Array:
         del intermediates
         # A log-sum-exp over the blocks of components (see ``_log_prob_blocks``),
-        # without a reduction along a short trailing axis. The value-preserving
-        # ``where`` keeps gradients out of -inf terms (outside every support the
+        # without a reduction along a short axis. The value-preserving ``where``
+        # keeps gradients out of -inf terms (outside every support the
         # log-sum-exp is log(0)), and keeps a component of weight zero out even
         # where its log density is +inf.
         blocks, finite, checked = self._log_prob_blocks(value)
         log_weights = jax.nn.log_softmax(self.mixing_distribution.logits)
-        terms = []
+        singles, stacked = [], []
         for indices, log_prob, inside in blocks:
             if len(indices) == 1:
                 log_weight = lax.index_in_dim(
@@ -224,26 +224,49 @@ class MixtureGeneral(mixtures.MixtureGeneral):
             keep = ~(jnp.isneginf(term) | jnp.isneginf(log_weight))
             # one selection for the support and the guard
             term = jnp.where(keep if inside is None else keep & inside, term, -jnp.inf)
-            if len(indices) == 1:
-                terms.append(term)
-            else:
-                # row by row: elementwise work over contiguous values, which on
-                # the CPU is faster than a reduction along the leading axis
-                terms.extend(
-                    lax.index_in_dim(term, i, keepdims=False)
-                    for i in range(len(indices))
-                )
-        peak = terms[0]
-        for term in terms[1:]:
-            peak = jnp.maximum(peak, term)
+            (singles if len(indices) == 1 else stacked).append(term)
+        # the shift: elementwise over the rows of the blocks, which on the CPU
+        # is faster than a reduction along their leading axis; it has no
+        # gradient, so that no row is differentiated on its own (the transpose
+        # of taking a row pads it to the whole block, O(K^2) work in all)
+        rows = singles + [
+            lax.index_in_dim(lax.stop_gradient(term), i, keepdims=False)
+            for term in stacked
+            for i in range(term.shape[0])
+        ]
+        peak = rows[0]
+        for row in rows[1:]:
+            peak = jnp.maximum(peak, row)
         peak = jnp.where(jnp.isfinite(peak), peak, 0.0)
         if checked:
             # the NaN at a NaN value (see ``_at_non_finite``), carried by the peak
             peak = self._at_non_finite(value, finite, peak, restricted=True)
         peak = lax.stop_gradient(peak)
-        total = jnp.exp(terms[0] - peak)
-        for term in terms[1:]:
-            total = total + jnp.exp(term - peak)
+        sums = [jnp.exp(term - peak) for term in singles]
+        for term in stacked:
+            # its rows aligned with the peak
+            term = jnp.reshape(
+                term,
+                term.shape[:1]
+                + (1,) * (jnp.ndim(peak) - jnp.ndim(term) + 1)
+                + term.shape[1:],
+            )
+            # a block's sum along its leading axis as a product with ones, which
+            # the CPU runs as fast as elementwise work (a reduction along that
+            # axis took up to three times as long); at full precision, which
+            # accelerators do not use for matrix products by default
+            ones = jnp.ones(term.shape[:1], term.dtype)
+            sums.append(
+                jnp.tensordot(
+                    ones,
+                    jnp.exp(term - peak),
+                    axes=1,
+                    precision=lax.Precision.HIGHEST,
+                )
+            )
+        total = sums[0]
+        for part in sums[1:]:
+            total = total + part
         log_prob = jnp.log(total) + peak
         return log_prob if checked else self._at_non_finite(value, finite, log_prob)
 
