@@ -18,10 +18,15 @@ import jax
 #: The threshold moves with the history of the process, so that at N = 1e6 one
 #: process times the Power Law + Peak log-likelihood and its gradient at 7 ms
 #: and the next at 20 ms, the more so the more temporaries a program has.
-#: Pinned at glibc's largest threshold (32 MiB), blocks of up to 8e6 float32
-#: values stay on the heap and every process times the same.
+#: Even at glibc's largest threshold (32 MiB), a program whose temporaries add
+#: up to more (XLA allocates them as one block per call) is timed with or
+#: without those page faults according to whether the heap happens to hold a
+#: free block that large: at N = 1e6 the same program took 5 ms in one process
+#: and 13 ms in the next. With mmap turned off every block comes from the heap,
+#: which keeps what is freed, and every process times the same.
 PINNED_MALLOC = {
     "MALLOC_MMAP_THRESHOLD_": "33554432",
+    "MALLOC_MMAP_MAX_": "0",
     "MALLOC_TRIM_THRESHOLD_": "1073741824",
 }
 
@@ -55,19 +60,38 @@ class Timing:
         return float(np.percentile(self.runs, 10)), float(np.percentile(self.runs, 90))
 
 
+#: Each repeat times calls in a row adding up to about this many seconds, so
+#: that a call of a fraction of a millisecond is not timed by one dispatch's
+#: jitter.
+BATCH_SECONDS = 2e-3
+
+
+def timed(fn: Callable, args: tuple, calls: int = 1) -> float:
+    """Seconds per call of ``calls`` calls of ``fn`` in a row."""
+    start = time.perf_counter()
+    for _ in range(calls):
+        out = fn(*args)
+    jax.block_until_ready(out)
+    return (time.perf_counter() - start) / calls
+
+
 def interleaved(
     fns: dict[str, Callable], args: tuple, repeats: int
 ) -> dict[str, Timing]:
-    """Time each function on ``args`` ``repeats`` times, taking turns, after one
-    call to compile it."""
+    """Seconds per call of each function on ``args``, ``repeats`` times, taking
+    turns (the order reversed at every repeat), after one call to compile it. A
+    repeat is as many calls in a row as the slowest function makes in about
+    ``BATCH_SECONDS`` (at most 100), the same number for each."""
     for fn in fns.values():
         jax.block_until_ready(fn(*args))
+    once = max(min(timed(fn, args) for _ in range(3)) for fn in fns.values())
+    calls = int(min(max(BATCH_SECONDS // once, 1), 100))
     runs: dict[str, list[float]] = {name: [] for name in fns}
+    order = list(fns)
     for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            jax.block_until_ready(fn(*args))
-            runs[name].append(time.perf_counter() - start)
+        for name in order:
+            runs[name].append(timed(fns[name], args, calls))
+        order.reverse()
     return {name: Timing(np.array(r)) for name, r in runs.items()}
 
 

@@ -36,7 +36,7 @@ from numpyro.infer.util import initialize_model
 import numpyro_mixsupport.distributions as dist
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import pin_malloc  # noqa: E402
+from _timing import interleaved as _interleaved, pin_malloc  # noqa: E402
 
 M_GMAX = 100.0
 THETA = jnp.array([3.4, 5.0, 87.0, 0.04, 34.0, 3.6])
@@ -102,15 +102,8 @@ def masses(n, seed=0):
 
 
 def interleaved(fns, args, repeats):
-    for fn in fns.values():
-        jax.block_until_ready(fn(*args))
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            jax.block_until_ready(fn(*args))
-            times[name].append(time.perf_counter() - start)
-    return {name: float(np.median(t)) for name, t in times.items()}
+    """Median seconds per call of each function (see ``_timing.interleaved``)."""
+    return {name: t.median for name, t in _interleaved(fns, args, repeats).items()}
 
 
 GWPOP_SCRIPT = r"""
@@ -246,13 +239,18 @@ def _gradient_loop(f, steps):
     return loop
 
 
-def table_nuts(sizes, num_samples, repeats):
-    """``repeats``: a number, or a number per size."""
+def table_nuts(sizes, num_warmup, num_samples, repeats):
+    """``num_samples`` and ``repeats``: a number, or a number per size."""
+    if isinstance(num_samples, int):
+        num_samples = dict.fromkeys(sizes, num_samples)
     if isinstance(repeats, int):
         repeats = dict.fromkeys(sizes, repeats)
-    counts = ", ".join(f"{repeats[n]} at N = {n}" for n in sizes)
+    counts = ", ".join(
+        f"{repeats[n]} of {num_warmup} + {num_samples[n]} draws at N = {n}"
+        for n in sizes
+    )
     print(
-        f"\n2. NUTS, {num_samples} + {num_samples} draws, repeats ({counts}) taking "
+        f"\n2. NUTS, repeats ({counts}) taking "
         "turns (same seed for both in a repeat): ESS/s of the hyperparameters (min "
         "over them) and time per leapfrog step, of sampling after warmup, "
         "compilation excluded; and the time of one log density with its gradient "
@@ -281,7 +279,7 @@ def table_nuts(sizes, num_samples, repeats):
             order = (("ours", model_ours), ("by_hand", model_by_hand))
             for name, model in order if r % 2 == 0 else order[::-1]:
                 seconds, z, num_steps = _nuts_chain(
-                    model, args, jax.random.key(r), num_samples, num_samples
+                    model, args, jax.random.key(r), num_warmup, num_samples[n]
                 )
                 ess = min(
                     float(
@@ -373,12 +371,15 @@ def main(argv=None):
     print(allocator)
     table_likelihood(sizes, repeats)
     if args.quick:
-        table_nuts([1000], 300, 2)
+        table_nuts([1000], 300, 300, 2)
     else:
         # a thousand events, and as many masses as a likelihood over events'
-        # posterior samples has; at N = 1000 the ratio of one repeat spreads
-        # over a factor of five, hence more repeats there
-        table_nuts([1000, 30_000], 1000, {1000: 16, 30_000: 8})
+        # posterior samples has; the ESS of 1000 draws is uncertain by tens of
+        # percent, which spreads the ratio of one repeat over a factor of five,
+        # hence long chains (sampling costs little beside compiling at N = 1000)
+        table_nuts(
+            [1000, 30_000], 1000, {1000: 10_000, 30_000: 3000}, {1000: 16, 30_000: 8}
+        )
     table_scaling(sizes, repeats, 1_000_000 if args.quick else 10_000_000)
 
 

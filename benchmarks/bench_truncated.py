@@ -34,7 +34,7 @@ import numpyro.distributions.truncated as stock
 import numpyro_mixsupport.distributions.truncated as ours
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import pin_malloc  # noqa: E402
+from _timing import BATCH_SECONDS, interleaved, pin_malloc  # noqa: E402
 
 F32 = jnp.float32
 
@@ -146,35 +146,10 @@ def _programs(build, module, n):
     return {"sample": sample, "log_prob": log_prob, "grad": grad, "icdf": icdf}
 
 
-# each repeat times back-to-back calls adding up to about this many seconds, so
-# that sub-millisecond calls are not one dispatch's jitter
-BATCH_SECONDS = 2e-3
-
-
-def _timed(fn, args, calls=1):
-    """Seconds per call of ``calls`` calls in a row."""
-    start = time.perf_counter()
-    for _ in range(calls):
-        out = fn(*args)
-    jax.block_until_ready(out)
-    return (time.perf_counter() - start) / calls
-
-
 def _interleaved(fns, args, repeats):
-    """Per-repeat times per call of each function, the order alternating between
-    repeats; a repeat is as many calls as the slowest function makes in about
-    ``BATCH_SECONDS``, the same number for each."""
-    for fn in fns:
-        jax.block_until_ready(fn(*args))  # compile
-    once = max(min(_timed(fn, args) for _ in range(3)) for fn in fns)
-    calls = int(min(max(BATCH_SECONDS // once, 1), 100))
-    times = [[] for _ in fns]
-    order = list(range(len(fns)))
-    for _ in range(repeats):
-        for i in order:
-            times[i].append(_timed(fns[i], args, calls))
-        order.reverse()
-    return [np.array(t) for t in times]
+    """Per-repeat times per call of each function (see ``_timing.interleaved``)."""
+    t = interleaved(dict(enumerate(fns)), args, repeats)
+    return [t[i].runs for i in range(len(fns))]
 
 
 def _summary(ours_t, stock_t):
