@@ -135,8 +135,10 @@ def _peak_params(k):
 
 
 def _masses(n):
+    # inside the support [5, 87] of ``_peak_params``, where the log-likelihood
+    # is finite
     rng = np.random.default_rng(0)
-    return jnp.asarray(rng.uniform(3.0, 95.0, n), jnp.float32)
+    return jnp.asarray(rng.uniform(5.5, 86.5, n), jnp.float32)
 
 
 def _row(label, t, a, b):
