@@ -251,10 +251,10 @@ class MixtureGeneral(mixtures.MixtureGeneral):
                 + (1,) * (jnp.ndim(peak) - jnp.ndim(term) + 1)
                 + term.shape[1:],
             )
-            # a block's sum along its leading axis as a product with ones, which
-            # the CPU runs as fast as elementwise work (a reduction along that
-            # axis took up to three times as long); at full precision, which
-            # accelerators do not use for matrix products by default
+            # a block's sum along its leading axis as a product with ones (on
+            # the CPU a reduction along that axis took 2-3.5 times as long at
+            # N >= 1e5); at full precision, which accelerators do not use for
+            # matrix products by default
             ones = jnp.ones(term.shape[:1], term.dtype)
             sums.append(
                 jnp.tensordot(
