@@ -19,7 +19,9 @@ from numpyro.diagnostics import effective_sample_size
 from numpyro.infer import HMC, MCMC, NUTS, SVI, Predictive, Trace_ELBO
 from numpyro.infer.autoguide import AutoDelta, AutoMultivariateNormal, AutoNormal
 import numpyro_mixsupport.distributions as dist
+from numpyro_mixsupport.distributions import constraints
 from numpyro_mixsupport.infer.reparam import UnconstrainedReparam
+from numpyro_mixsupport.infer.util import _is_dynamic_support
 
 EXPECTED_MEAN = 1.875
 
@@ -179,3 +181,65 @@ def test_reparameterized_density():
     np.testing.assert_allclose(site["fn"].log_prob(site["value"]), expected, rtol=1e-12)
     np.testing.assert_allclose(tr["x"]["value"], np.exp(0.3), rtol=1e-12)
     assert tr["x"]["type"] == "deterministic"
+
+
+class _NotIterable:
+    def __iter__(self):
+        raise TypeError("not iterable")
+
+
+class _BareChild(constraints.Constraint):
+    # tree_flatten gives its child bare, not in a sequence, as the
+    # BijectorConstraint of numpyro.contrib.tfp does with a TFP bijector
+    def __init__(self, child):
+        self.child = child
+
+    def __call__(self, x):
+        return x > 0
+
+    def tree_flatten(self):
+        return self.child, ()
+
+    @classmethod
+    def tree_unflatten(cls, aux_data, child):
+        return cls(child)
+
+
+class _NotAPytree(constraints.Constraint):
+    def __call__(self, x):
+        return x > 0
+
+
+def _two_pieces(lo):
+    return constraints.union(
+        constraints.interval(lo, 1.0), constraints.greater_than(2.0)
+    )
+
+
+@pytest.mark.parametrize(
+    "support, dynamic",
+    [
+        (constraints.interval(jnp.array(0.0), 1.0), True),
+        (_two_pieces(jnp.zeros(2)), True),
+        (constraints.interval(0.0, 1.0), False),
+        (_two_pieces(np.zeros(2)), False),
+        (constraints.real, False),
+        (_NotAPytree(), False),
+        (_BareChild(_NotIterable()), False),
+        (_BareChild(object()), False),
+    ],
+    ids=[
+        "array-interval",
+        "array-union",
+        "scalar-interval",
+        "numpy-union",
+        "real",
+        "not-a-pytree",
+        "child-raises-type-error",
+        "child-not-iterable",
+    ],
+)
+def test_which_supports_are_dynamic(support, dynamic):
+    # a support whose bounds are JAX arrays may move with other latent sites;
+    # one that cannot be flattened has no bounds to read
+    assert _is_dynamic_support(support) is dynamic

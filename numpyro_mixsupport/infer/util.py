@@ -24,7 +24,10 @@ def _is_dynamic_support(support: Constraint) -> bool:
     """
     try:
         leaves = jax.tree.leaves(support)
-    except NotImplementedError:
-        # a constraint that is not a pytree: no bounds that can be read
+    except (NotImplementedError, TypeError, ValueError):
+        # a constraint that is not a pytree, or whose ``tree_flatten`` does not
+        # give its children as a sequence (``BijectorConstraint`` of
+        # ``numpyro.contrib.tfp`` gives a TFP bijector): no bounds that can be
+        # read
         return False
     return any(isinstance(leaf, jax.Array) for leaf in leaves)

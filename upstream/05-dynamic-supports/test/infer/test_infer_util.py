@@ -9,7 +9,7 @@ import numpyro
 from numpyro import handlers
 import numpyro.distributions as dist
 from numpyro.distributions import constraints
-from numpyro.distributions.transforms import biject_to
+from numpyro.distributions.transforms import ExpTransform, biject_to
 from numpyro.infer.util import _get_model_transforms, initialize_model
 
 
@@ -67,3 +67,41 @@ def test_constant_support_is_not_replayed(fn):
 
     model = handlers.substitute(handlers.seed(model, 0), data={"x": np.full(2, 0.5)})
     assert not _get_model_transforms(model)[1]
+
+
+class _NotIterable:
+    def __iter__(self):
+        raise TypeError("not iterable")
+
+
+class _BareChild(constraints.Constraint):
+    # tree_flatten gives its child bare, not in a sequence, as the
+    # BijectorConstraint of numpyro.contrib.tfp does
+    def __init__(self, child):
+        self.child = child
+
+    def __call__(self, x):
+        return x > 0
+
+    def tree_flatten(self):
+        return self.child, ()
+
+    @classmethod
+    def tree_unflatten(cls, aux_data, child):
+        return cls(child)
+
+
+biject_to.register(_BareChild)(lambda constraint: ExpTransform())
+
+
+@pytest.mark.parametrize("child", [_NotIterable(), object()], ids=["type", "value"])
+def test_support_that_does_not_flatten(child):
+    # a support that is not a well-formed pytree has no bounds to read: the
+    # model is initialized as before, and not replayed
+    def model():
+        numpyro.sample("x", dist.ImproperUniform(_BareChild(child), (), ()))
+
+    model_info = initialize_model(random.key(0), model)
+    assert model_info.param_info.z["x"].shape == ()
+    substituted = handlers.substitute(handlers.seed(model, 0), data={"x": 0.5})
+    assert not _get_model_transforms(substituted)[1]
